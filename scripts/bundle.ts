@@ -1,0 +1,24 @@
+// Bundles each CLI into one file under dist/, with a shebang to the Node 24 that npm installed.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const node = process.execPath;
+
+const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime' }];
+
+for (const { entry, out } of entries) {
+  await build({
+    entryPoints: [root + entry],
+    outfile: root + out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    legalComments: 'none',
+    banner: { js: `#!${node}` },
+  });
+  chmodSync(root + out, 0o755);
+}

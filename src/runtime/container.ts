@@ -1,0 +1,338 @@
+// The OCI lifecycle: create, start, kill, delete, exec. The CLI verbs are thin wrappers.
+import { closeSync, constants, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { cgroupPids, createCgroups, layout, procsFiles, removeCgroups, resolveCgroupDirs } from './cgroups/manager.ts';
+import { runHooks } from './hooks.ts';
+import { launch, type Launched } from './launch.ts';
+import { compileCreatePlan, compileExecPlan, type HostFacts } from './plan/compile.ts';
+import { SyncTag } from './plan/ops.ts';
+import type { NamespaceType, Process, Spec, State } from './spec/types.ts';
+import { parseSpecFile } from './spec/validate.ts';
+import { NotFound, alive, ociState, ownerOf, processStart, status, type Saved, type StateStore } from './state.ts';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** Foreground run: hull-init stays as the container's parent and reports its exit. */
+  wait?: boolean;
+}
+
+const hostFacts = (cgroupDirs: string[]): HostFacts => ({
+  stat(path) {
+    try {
+      return statSync(path).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return undefined;
+    }
+  },
+  cgroupDirs,
+  cgroupMounts: cgroupMountsFor(cgroupDirs),
+});
+
+function cgroupMountsFor(dirs: string[]): { mountpoint: string; version: 1 | 2 }[] {
+  const lay = layout();
+  return dirs.map((d) => {
+    const h = lay.hierarchies.find((x) => d === x.mountpoint || d.startsWith(x.mountpoint + '/'));
+    return { mountpoint: h?.mountpoint ?? d, version: h?.version ?? 2 };
+  });
+}
+
+export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
+  const path = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const spec = parseSpecFile(text);
+  const root = spec.root?.path;
+  if (!root) throw new Error('config.json: root.path: required');
+  const rootfs = resolve(bundle, root);
+  let isDir = false;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new Error(`config.json: root.path: ${rootfs} is not a directory`);
+  return { spec, rootfs };
+}
+
+/** The number of fds handed over by socket activation (systemd's LISTEN_FDS protocol). */
+function listenFdsFromEnv(): number {
+  const n = Number(process.env.LISTEN_FDS ?? '0');
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function namespaceTypes(spec: Spec): NamespaceType[] {
+  return (spec.linux?.namespaces ?? []).map((n) => n.type);
+}
+
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${Date.now()}.${process.pid}.pid`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+export async function create(store: StateStore, o: CreateOptions): Promise<{ saved: Saved; launched: Launched }> {
+  const bundle = resolve(o.bundle);
+  const { spec, rootfs } = loadBundle(bundle);
+  if (spec.process?.terminal && !o.consoleSocket) {
+    throw new Error('cannot allocate a terminal without --console-socket (process.terminal is true)');
+  }
+  const dir = store.claim(o.id);
+  let saved: Saved | undefined;
+  let cgroupCreated: string[] = [];
+  let resolvedDirs: string[] = [];
+  let launched: Launched | undefined;
+  let pid = 0;
+  let hooksRan = false;
+  try {
+    const cgroupDirs = resolveCgroupDirs(spec.linux?.cgroupsPath, o.id);
+    resolvedDirs = cgroupDirs;
+    cgroupCreated = createCgroups(cgroupDirs).created;
+    saved = {
+      id: o.id,
+      pid: 0,
+      pidStart: '',
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: ownerOf(bundle),
+      creating: true,
+      cgroupDirs,
+      cgroupCreated,
+      config: spec,
+    };
+    store.save(saved);
+    const listenFds = listenFdsFromEnv();
+    const extraFds = listenFds + (o.preserveFds ?? 0);
+    const plan = compileCreatePlan({
+      spec,
+      rootfs,
+      fifo: join(dir, 'exec.fifo'),
+      cgroupProcs: procsFiles(cgroupDirs),
+      ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+      noPivot: !!o.noPivot,
+      extraFds,
+      listenFds,
+      wait: !!o.wait,
+      host: hostFacts(cgroupDirs),
+    });
+    const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
+    for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
+    const current = saved;
+    launched = await launch({
+      plan,
+      stdio,
+      until: 'ready',
+      onPid(p) {
+        pid = p;
+        current.pid = p;
+        current.pidStart = processStart(p) ?? '';
+        store.save(current);
+      },
+      async onSync(tag) {
+        if (tag !== SyncTag.CREATE_HOOKS) return;
+        hooksRan = true;
+        const state: State = { ...ociState(store, current), status: 'creating', pid };
+        await runHooks('prestart', spec.hooks?.prestart, state);
+        await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+        await runHooks('createContainer', spec.hooks?.createContainer, state, { pid, namespaces: namespaceTypes(spec) });
+      },
+    });
+    delete saved.creating;
+    store.save(saved);
+    if (o.pidFile) writePidFile(o.pidFile, saved.pid);
+    return { saved, launched };
+  } catch (e) {
+    if (pid > 0) await killAndWait([pid]);
+    const left = removeCgroups(cgroupCreated, resolvedDirs);
+    if (hooksRan && saved) await runPoststop(store, saved).catch(() => {});
+    store.remove(o.id);
+    if (left.length > 0) warn(`could not remove cgroups ${left.join(', ')}`);
+    throw e;
+  }
+}
+
+export async function start(store: StateStore, id: string): Promise<void> {
+  const saved = store.load(id);
+  const st = status(store, saved);
+  if (st !== 'created') {
+    throw new Error(st === 'stopped' ? `cannot start a container that has stopped` : `cannot start a container in the ${st} state`);
+  }
+  const spec = saved.config;
+  const state = ociState(store, saved);
+  if (spec.hooks?.startContainer?.length) {
+    try {
+      await runHooks('startContainer', spec.hooks.startContainer, state, { pid: saved.pid, namespaces: namespaceTypes(spec) });
+    } catch (e) {
+      await killAndWait([saved.pid, ...cgroupPids(saved.cgroupDirs)]);
+      throw e;
+    }
+  }
+  const fifo = store.fifo(id);
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new Error(`cannot start container ${id}: its init process is gone (${(e as Error).message})`);
+  }
+  try {
+    writeSync(fd, '0');
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  for (const hook of spec.hooks?.poststart ?? []) {
+    await runHooks('poststart', [hook], { ...state, status: 'running' }).catch((e: Error) => warn(e.message));
+  }
+}
+
+export function signalNumber(sig: string): number {
+  const s = sig.toUpperCase();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > 64) throw new Error(`invalid signal ${sig}`);
+    return n;
+  }
+  const name = s.startsWith('SIG') ? s : `SIG${s}`;
+  const n = (osConstants.signals as Record<string, number>)[name];
+  if (n === undefined) throw new Error(`unknown signal ${JSON.stringify(sig)}`);
+  return n;
+}
+
+export function kill(store: StateStore, id: string, signal: string, all: boolean): void {
+  const saved = store.load(id);
+  const sig = signalNumber(signal);
+  const st = status(store, saved);
+  if (st === 'stopped') throw new Error('container not running');
+  const pids = all ? cgroupPids(saved.cgroupDirs) : [saved.pid];
+  if (!all || pids.length === 0) pids.push(saved.pid);
+  for (const pid of new Set(pids)) {
+    try {
+      process.kill(pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGKILL the given processes and wait until none is left (zombies count as gone). */
+async function killAndWait(pids: number[], timeoutMs = 10_000): Promise<void> {
+  const starts = pids.map((p) => processStart(p));
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
+    if (pids.every((p, i) => starts[i] === undefined || processStart(p) !== starts[i])) return;
+    await sleep(delay);
+  }
+}
+
+async function runPoststop(store: StateStore, saved: Saved): Promise<void> {
+  const state = { ...ociState(store, saved), status: 'stopped' as const };
+  delete state.pid;
+  for (const hook of saved.config.hooks?.poststop ?? []) {
+    await runHooks('poststop', [hook], state).catch((e: Error) => warn(e.message));
+  }
+}
+
+export async function remove(store: StateStore, id: string, force: boolean): Promise<void> {
+  let saved: Saved;
+  try {
+    saved = store.load(id);
+  } catch (e) {
+    if (e instanceof NotFound && store.exists(id)) {
+      // A create that died before its first save: nothing but the directory to clear.
+      store.remove(id);
+      return;
+    }
+    if (e instanceof NotFound && force) return;
+    throw e;
+  }
+  const st = status(store, saved);
+  if (st === 'running' && !force) throw new Error(`cannot delete container ${id} that is not stopped: ${st}`);
+  if (st !== 'stopped' || cgroupPids(saved.cgroupDirs).length > 0) {
+    await killAndWait([...(alive(saved) ? [saved.pid] : []), ...cgroupPids(saved.cgroupDirs)]);
+  }
+  let left = removeCgroups(saved.cgroupCreated, saved.cgroupDirs);
+  for (let i = 0; left.length > 0 && i < 100; i++) {
+    // an exiting process leaves its cgroup a moment after it is reaped
+    await sleep(10);
+    left = removeCgroups(saved.cgroupCreated, saved.cgroupDirs);
+  }
+  if (left.length > 0) throw new Error(`cannot remove cgroups of ${id}: ${left.join(', ')} still busy`);
+  await runPoststop(store, saved);
+  store.remove(id);
+}
+
+export interface ExecOptions {
+  process: Process;
+  consoleSocket?: string;
+  pidFile?: string;
+  detach?: boolean;
+  preserveFds?: number;
+}
+
+export async function exec(store: StateStore, id: string, o: ExecOptions): Promise<number> {
+  const saved = store.load(id);
+  const st = status(store, saved);
+  if (st === 'stopped') throw new Error('cannot exec in a stopped container');
+  if (o.process.terminal && !o.consoleSocket) throw new Error('cannot allocate a terminal without --console-socket');
+  const listenFds = listenFdsFromEnv();
+  const extraFds = listenFds + (o.preserveFds ?? 0);
+  const plan = compileExecPlan({
+    process: o.process,
+    pid: saved.pid,
+    namespaces: namespaceTypes(saved.config),
+    cgroupProcs: procsFiles(saved.cgroupDirs),
+    ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+    extraFds,
+    listenFds,
+    wait: !o.detach,
+  });
+  const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
+  const launched = await launch({ plan, stdio, until: 'exec' });
+  if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+  if (o.detach) return 0;
+  forwardSignals(launched);
+  return launched.exited;
+}
+
+/** Passes the signals a user sends to the foreground runtime on to the container. */
+export function forwardSignals(l: Launched): void {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
+    process.on(sig, () => {
+      try {
+        l.init.kill(sig);
+      } catch {
+        // hull-init already exited
+      }
+    });
+  }
+}
+
+export function warn(msg: string): void {
+  warnSink(msg);
+}
+
+let warnSink: (msg: string) => void = (msg) => process.stderr.write(`hull-runtime: warning: ${msg}\n`);
+export function setWarnSink(f: (msg: string) => void): void {
+  warnSink = f;
+}

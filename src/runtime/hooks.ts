@@ -1,0 +1,96 @@
+// OCI hooks: each gets the state on stdin, runs with its own env and an optional timeout.
+import { spawn } from 'node:child_process';
+import type { Hook, NamespaceType, State } from './spec/types.ts';
+import { launch } from './launch.ts';
+import { compileHookPlan } from './plan/compile.ts';
+
+export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+export class HookError extends Error {}
+
+function describeExit(kind: HookKind, hook: Hook, code: number | null, signal: string | null, stderr: string, timedOut: boolean): string {
+  const why = timedOut
+    ? `timed out after ${hook.timeout}s`
+    : signal
+      ? `killed by ${signal}`
+      : `exit status ${code}`;
+  const tail = stderr.trim() ? `: ${stderr.trim().slice(-500)}` : '';
+  return `${kind} hook ${hook.path} failed: ${why}${tail}`;
+}
+
+/** A hook run in the runtime's namespaces. */
+export function runHostHook(kind: HookKind, hook: Hook, state: State): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    const env: Record<string, string> = {};
+    for (const e of hook.env ?? []) {
+      const i = e.indexOf('=');
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    const timer = hook.timeout
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, hook.timeout * 1000)
+      : undefined;
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString();
+    });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(JSON.stringify(state));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new HookError(`${kind} hook ${hook.path} failed: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 && !timedOut) resolve();
+      else reject(new HookError(describeExit(kind, hook, code, signal, stderr, timedOut)));
+    });
+  });
+}
+
+/** A hook run inside the container's namespaces (createContainer, startContainer). */
+export async function runContainerHook(kind: HookKind, hook: Hook, state: State, pid: number, namespaces: NamespaceType[]): Promise<void> {
+  const plan = compileHookPlan({ pid, namespaces, path: hook.path, args: hook.args ?? [], env: hook.env ?? [] });
+  const launched = await launch({ plan, stdio: ['pipe', 'ignore', 'pipe'], until: 'exec' }).catch((e: Error) => {
+    throw new HookError(`${kind} hook ${hook.path} failed: ${e.message}`);
+  });
+  const { init } = launched;
+  let stderr = '';
+  init.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString();
+  });
+  init.stdin!.on('error', () => {});
+  init.stdin!.end(JSON.stringify(state));
+  let timedOut = false;
+  const timer = hook.timeout
+    ? setTimeout(() => {
+        timedOut = true;
+        try {
+          process.kill(launched.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, hook.timeout * 1000)
+    : undefined;
+  const code = await launched.exited;
+  clearTimeout(timer);
+  if (code !== 0 || timedOut) throw new HookError(describeExit(kind, hook, code, null, stderr, timedOut));
+}
+
+/** Runs hooks in order; the first failure stops the rest. */
+export async function runHooks(
+  kind: HookKind,
+  hooks: Hook[] | undefined,
+  state: State,
+  where?: { pid: number; namespaces: NamespaceType[] },
+): Promise<void> {
+  for (const hook of hooks ?? []) {
+    if (where) await runContainerHook(kind, hook, state, where.pid, where.namespaces);
+    else await runHostHook(kind, hook, state);
+  }
+}

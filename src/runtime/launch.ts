@@ -1,0 +1,122 @@
+// Runs a launch plan through hull-init and follows its sync messages.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import type { Socket } from 'node:net';
+import { describeErrno } from './errno.ts';
+import { encodePlan } from './plan/encode.ts';
+import { Msg, type PlanOp } from './plan/ops.ts';
+
+/** dist/hull-init beside the bundle, or the repo's dist/ when running from source. */
+export function initBinary(): string {
+  if (process.env.HULL_INIT) return process.env.HULL_INIT;
+  const here = dirname(new URL(import.meta.url).pathname);
+  for (const candidate of [join(here, 'hull-init'), join(here, '../../dist/hull-init')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`hull-init not found next to ${here}: run "make -C native"`);
+}
+
+export class LaunchError extends Error {
+  readonly errno: number;
+  readonly step: string;
+  constructor(step: string, errno: number, detail: string) {
+    super(errno ? `${step}: ${detail}: ${describeErrno(errno)}` : `${step}: ${detail}`);
+    this.errno = errno;
+    this.step = step;
+  }
+}
+
+export interface LaunchOptions {
+  plan: PlanOp[];
+  /** The process's fds 0, 1, 2 and the extra fds from 3 up, as child_process takes them. */
+  stdio: StdioOptions & unknown[];
+  /** Called at OP_SYNC points; the plan continues when it resolves, and aborts if it throws. */
+  onSync?: (tag: number, pid: number) => Promise<void>;
+  /** Wait for OP_READY ("ready"), or for the final exec ("exec"). */
+  until: 'ready' | 'exec';
+  /** Told the pid as soon as the process exists, so a failure can clean it up. */
+  onPid?: (pid: number) => void;
+}
+
+export interface Launched {
+  /** The process the plan cloned (the container's init, or the exec'd process). */
+  pid: number;
+  /** hull-init itself; in wait mode it exits with the container process's status. */
+  init: ChildProcess;
+  exited: Promise<number>;
+}
+
+const HEADER = 16;
+
+export function launch(o: LaunchOptions): Promise<Launched> {
+  const syncIndex = o.stdio.length;
+  const init = spawn(initBinary(), ['init', String(syncIndex)], {
+    stdio: [...o.stdio, 'pipe'] as StdioOptions,
+  });
+  const exited = new Promise<number>((resolve) => {
+    init.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    init.on('error', () => resolve(255));
+  });
+  const sock = init.stdio[syncIndex] as Socket;
+  sock.write(encodePlan(o.plan));
+
+  return new Promise<Launched>((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let pid = 0;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      sock.removeAllListeners('data');
+      sock.destroy();
+      if (err) reject(err);
+      else resolve({ pid, init, exited });
+    };
+    init.on('error', (e) => finish(new Error(`cannot run ${initBinary()}: ${e.message}`)));
+    sock.on('error', () => {});
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= HEADER) {
+        const type = buf.readUInt32LE(0);
+        const a = buf.readInt32LE(4);
+        const b = buf.readInt32LE(8);
+        const len = buf.readUInt32LE(12);
+        if (buf.length < HEADER + len) return;
+        const payload = buf.subarray(HEADER, HEADER + len).toString('utf8');
+        buf = buf.subarray(HEADER + len);
+        if (type === Msg.PID) {
+          pid = a;
+          o.onPid?.(pid);
+        } else if (type === Msg.READY) {
+          if (o.until === 'ready') finish();
+        } else if (type === Msg.ERROR) {
+          const step = o.plan[a]?.what ?? (a < 0 ? 'hull-init' : `plan step ${a}`);
+          finish(new LaunchError(step, b, payload));
+        } else if (type === Msg.SYNC) {
+          const reply = (t: number) => {
+            const m = Buffer.alloc(HEADER);
+            m.writeUInt32LE(t, 0);
+            if (!sock.destroyed) sock.write(m);
+          };
+          (o.onSync ? o.onSync(a, pid) : Promise.resolve()).then(
+            () => reply(Msg.CONTINUE),
+            (e: Error) => {
+              reply(Msg.ABORT);
+              finish(e);
+            },
+          );
+        }
+      }
+    });
+    sock.on('end', () => {
+      if (o.until === 'exec' && pid > 0) finish();
+      else finish(new Error('the container process exited before it was ready'));
+    });
+  });
+}
+
+function signalNumber(name: NodeJS.Signals): number {
+  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}
