@@ -3,10 +3,10 @@
 # Usage: make-busybox-bundle.sh DIR [hull-runtime]
 set -eu
 dir=$1
-runtime=${2:-$(dirname "$0")/../dist/hull-runtime}
+runtime=$(realpath "${2:-$(dirname "$0")/../dist/hull-runtime}")
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "make-busybox-bundle: $bb is missing: apt-get install busybox-static" >&2; exit 1; }
-file -L "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep -q 'not a dynamic' || {
+ldd "$bb" 2>&1 | grep -q "not a dynamic" || {
   echo "make-busybox-bundle: $bb is not static: apt-get install busybox-static" >&2; exit 1; }
 mkdir -p "$dir/rootfs"
 cd "$dir/rootfs"

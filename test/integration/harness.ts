@@ -126,3 +126,19 @@ export function stateOf(b: Bundle, id = b.id): { status: string; pid: number } {
 }
 
 export { spawn };
+
+/** Runs `sh -c script` as the container's process in the foreground; asserts exit 0, returns stdout. */
+export function runScript(b: Bundle, script: string): string {
+  b.spec.process!.args = ['sh', '-c', script];
+  b.save();
+  const r = b.rt(['run', b.id]);
+  assert.equal(r.status, 0, `container script exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs hull-runtime run --detach and returns the container init's host pid. */
+export function runDetached(b: Bundle, extra: string[] = []): number {
+  b.save();
+  b.ok(['run', '--detach', ...extra, b.id]);
+  return stateOf(b).pid;
+}

