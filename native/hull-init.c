@@ -63,6 +63,7 @@ static int console_fd = -1;   /* connected --console-socket */
 static int fifo_fd = -1;      /* exec fifo held open until start */
 static int ns_fds[16];
 static int ns_types[16];
+static const char *ns_paths[16];
 static int ns_count;
 static char exec_path[4096];
 static int cur_op = -1;
@@ -463,6 +464,32 @@ static void op_mount_prop(const struct op *op)
 		close(fd);
 }
 
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* struct mount_attr (linux/mount.h), named apart from the libc one some headers declare */
+struct hull_mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+
+/* Mount attributes for a whole subtree at once (rro, rnosuid, ...): mount_setattr(2). */
+static void op_mount_setattr(const struct op *op)
+{
+	char path[64 + 4096];
+	int fd;
+	if (target_path(S(op, 0), (int)U(op, 1), 0, path, sizeof path, &fd) < 0)
+		fail(errno, "resolve %s", S(op, 0));
+	struct hull_mount_attr attr = { .attr_set = U(op, 2), .attr_clr = U(op, 3) };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr) < 0)
+		fail(errno, "set recursive mount attributes of %s", S(op, 0));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void op_remount(const struct op *op)
 {
 	char path[64 + 4096];
@@ -493,6 +520,9 @@ static void op_mknod(const struct op *op)
 		fail(errno, "stat %s", S(op, 0));
 	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISFIFO(st.st_mode))
 		fail(EEXIST, "%s exists and is not a device", S(op, 0));
+	/* runtime-spec: a file already at the path that is not the requested device is an error */
+	if ((st.st_mode & S_IFMT) != ((mode_t)U(op, 1) & S_IFMT) || (!S_ISFIFO(st.st_mode) && st.st_rdev != dev))
+		fail(EEXIST, "%s exists and is a different device", S(op, 0));
 	if (fchmodat(dir, name, (mode_t)U(op, 1) & 07777, 0) < 0)
 		fail(errno, "chmod %s", S(op, 0));
 	if (fchownat(dir, name, (uid_t)U(op, 4), (gid_t)U(op, 5), AT_SYMLINK_NOFOLLOW) < 0)
@@ -694,6 +724,9 @@ static int executable(const char *path)
 		errno = EACCES;
 		return -1;
 	}
+	/* as the identity the program will run with (the plan resolves after OP_USER) */
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		return -1;
 	return 0;
 }
 
@@ -846,6 +879,22 @@ static void op_exec(const struct op *op)
 	fail(errno, "exec %s", path);
 }
 
+/* For messages only: the name of one CLONE_NEW* flag, as config.json spells it. */
+static const char *ns_name(int type)
+{
+	switch (type) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mount";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWNET: return "network";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	default: return "unknown";
+	}
+}
+
 static void run(const struct op *op)
 {
 	switch (op->code) {
@@ -856,17 +905,35 @@ static void run(const struct op *op)
 		if (fd < 0)
 			fail(errno, "open namespace %s", S(op, 0));
 		ns_fds[ns_count] = fd;
+		ns_paths[ns_count] = S(op, 0);
 		ns_types[ns_count++] = (int)U(op, 1);
 		break;
 	}
-	case OP_NSJOIN:
-		for (int i = 0; i < ns_count; i++) {
-			if (setns(ns_fds[i], ns_types[i]) < 0)
-				fail(errno, "join namespace %d", i);
-			close(ns_fds[i]);
+	case OP_NSJOIN: {
+		/*
+		 * In the plan's order (user first), except that while we still have our own
+		 * privileges we try the others before the user namespace: one owned by an
+		 * ancestor user namespace (a time namespace made before the container's user
+		 * namespace) cannot be joined from inside it. What fails with EPERM is tried
+		 * again once the user namespace has given us its capabilities, as runc does.
+		 */
+		int done[16] = { 0 };
+		for (int pass = 0; pass < 2; pass++) {
+			for (int i = 0; i < ns_count; i++) {
+				if (done[i] || (pass == 0 && ns_types[i] == CLONE_NEWUSER))
+					continue;
+				if (setns(ns_fds[i], ns_types[i]) < 0) {
+					if (pass == 0 && errno == EPERM)
+						continue;
+					fail(errno, "join %s as a %s namespace", ns_paths[i], ns_name(ns_types[i]));
+				}
+				done[i] = 1;
+				close(ns_fds[i]);
+			}
 		}
 		ns_count = 0;
 		break;
+	}
 	case OP_UNSHARE:
 		if (unshare((int)U(op, 0)) < 0)
 			fail(errno, "unshare 0x%lx", (unsigned long)U(op, 0));
@@ -1021,6 +1088,9 @@ static void run(const struct op *op)
 	case OP_KEEPCAPS:
 		if (prctl(PR_SET_KEEPCAPS, (unsigned long)U(op, 0), 0, 0, 0) < 0)
 			fail(errno, "keepcaps");
+		break;
+	case OP_MOUNT_SETATTR:
+		op_mount_setattr(op);
 		break;
 	default:
 		fail(EINVAL, "unknown plan op %u", op->code);

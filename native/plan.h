@@ -53,6 +53,7 @@ enum plan_op {
 	OP_EXEC = 37,         /* argv (NUL separated), envp (NUL separated), set_listen_pid */
 	OP_SETSID = 38,
 	OP_KEEPCAPS = 39,     /* on */
+	OP_MOUNT_SETATTR = 40,/* target, inroot, attr_set, attr_clr: mount_setattr(AT_RECURSIVE) */
 	OP_MAX
 };
 

@@ -1,4 +1,5 @@
 // Bundles each CLI into one file under dist/, with a shebang to the Node 24 that npm installed.
+// dist/hull-runtime itself is native/front.c, which runs this bundle for all but four verbs.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 
-const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime' }];
+const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.mjs' }];
 
 for (const { entry, out } of entries) {
   await build({

@@ -1,14 +1,14 @@
 // The OCI lifecycle: create, start, kill, delete, exec. The CLI verbs are thin wrappers.
-import { closeSync, constants, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { cgroupPids, createCgroups, layout, procsFiles, removeCgroups, resolveCgroupDirs } from './cgroups/manager.ts';
 import { runHooks } from './hooks.ts';
 import { launch, type Launched } from './launch.ts';
-import { compileCreatePlan, compileExecPlan, type HostFacts } from './plan/compile.ts';
+import { NS_PROC_NAME, compileCreatePlan, compileExecPlan, type HostFacts } from './plan/compile.ts';
 import { SyncTag } from './plan/ops.ts';
 import type { NamespaceType, Process, Spec, State } from './spec/types.ts';
-import { parseSpecFile } from './spec/validate.ts';
+import { RLIMITS, parseSpecFile, sysctlNamespace } from './spec/validate.ts';
 import { NotFound, alive, ociState, ownerOf, processStart, status, type Saved, type StateStore } from './state.ts';
 
 export interface CreateOptions {
@@ -64,10 +64,67 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
   return { spec, rootfs };
 }
 
+/**
+ * A sysctl written in a namespace that is joined by path and turns out to be the runtime's
+ * own (the host's) would change the host: refuse it, as runc does for net.* sysctls.
+ */
+function refuseHostNamespaceSysctls(spec: Spec): void {
+  const keys = Object.keys(spec.linux?.sysctl ?? {});
+  for (const ns of spec.linux?.namespaces ?? []) {
+    if (!ns.path) continue;
+    const key = keys.find((k) => sysctlNamespace(k) === ns.type);
+    if (key === undefined) continue;
+    let joined, own;
+    try {
+      joined = statSync(ns.path);
+      own = statSync(`/proc/self/ns/${NS_PROC_NAME[ns.type]}`);
+    } catch {
+      continue; // a missing path is reported when the namespace is joined
+    }
+    if (joined.dev === own.dev && joined.ino === own.ino) {
+      throw new Error(`config.json: linux.sysctl: ${key}: not allowed in the host's ${ns.type} namespace (${ns.path})`);
+    }
+  }
+}
+
+/**
+ * A hard rlimit above the runtime's own can only be set with CAP_SYS_RESOURCE. Without it
+ * (root on some hosts lacks it) setrlimit fails with a bare EPERM deep in hull-init, so say
+ * why here, before anything is created.
+ */
+function checkRlimits(proc: Process | undefined, where: string): void {
+  if (!proc?.rlimits?.length) return;
+  let rows: string[];
+  let capEff: bigint;
+  try {
+    rows = readFileSync('/proc/self/limits', 'utf8').split('\n').slice(1);
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    capEff = m ? BigInt('0x' + m[1]) : 0n;
+  } catch {
+    return; // hull-init reports the failure, if there is one
+  }
+  if (capEff & (1n << 24n)) return; // CAP_SYS_RESOURCE
+  proc.rlimits.forEach((r, i) => {
+    // "Max open files            1024                 20000                files", in resource order
+    const hardText = rows[RLIMITS.indexOf(r.type as (typeof RLIMITS)[number])]?.trim().split(/\s{2,}/)[2];
+    if (!hardText || hardText === 'unlimited') return;
+    const hard = Number(hardText);
+    if (Number.isFinite(hard) && r.hard > hard) {
+      throw new Error(
+        `${where}: process.rlimits[${i}]: ${r.type} hard limit ${r.hard} is above this host's hard limit ${hard}, ` +
+          'and raising a hard limit needs CAP_SYS_RESOURCE, which hull-runtime does not have',
+      );
+    }
+  });
+}
+
 /** The number of fds handed over by socket activation (systemd's LISTEN_FDS protocol). */
 function listenFdsFromEnv(): number {
   const n = Number(process.env.LISTEN_FDS ?? '0');
-  return Number.isInteger(n) && n > 0 ? n : 0;
+  if (!Number.isInteger(n) || n <= 0) return 0;
+  // sd_listen_fds(3), and runc through go-systemd: the fds are ours only if LISTEN_PID names
+  // this process; otherwise the variables were inherited from some ancestor that got them.
+  return process.env.LISTEN_PID === String(process.pid) ? n : 0;
 }
 
 function namespaceTypes(spec: Spec): NamespaceType[] {
@@ -84,8 +141,14 @@ export function writePidFile(path: string, pid: number): void {
 export async function create(store: StateStore, o: CreateOptions): Promise<{ saved: Saved; launched: Launched }> {
   const bundle = resolve(o.bundle);
   const { spec, rootfs } = loadBundle(bundle);
+  refuseHostNamespaceSysctls(spec);
+  checkRlimits(spec.process, 'config.json');
   if (spec.process?.terminal && !o.consoleSocket) {
     throw new Error('cannot allocate a terminal without --console-socket (process.terminal is true)');
+  }
+  if (o.consoleSocket && !spec.process?.terminal) {
+    // runc refuses this too: nothing would ever be sent to the socket's peer
+    throw new Error('cannot use --console-socket: process.terminal is false');
   }
   const dir = store.claim(o.id);
   let saved: Saved | undefined;
@@ -153,8 +216,14 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     if (o.pidFile) writePidFile(o.pidFile, saved.pid);
     return { saved, launched };
   } catch (e) {
-    if (pid > 0) await killAndWait([pid]);
-    const left = removeCgroups(cgroupCreated, resolvedDirs);
+    // hull-init itself joined the cgroups too (and waits there in foreground mode): kill
+    // everything in them, and give exiting processes a moment to leave, as remove() does.
+    if (pid > 0 || resolvedDirs.length > 0) await killAndWait([...(pid > 0 ? [pid] : []), ...cgroupPids(resolvedDirs)]);
+    let left = removeCgroups(cgroupCreated, resolvedDirs);
+    for (let i = 0; left.length > 0 && i < 100; i++) {
+      await sleep(10);
+      left = removeCgroups(cgroupCreated, resolvedDirs);
+    }
     if (hooksRan && saved) await runPoststop(store, saved).catch(() => {});
     store.remove(o.id);
     if (left.length > 0) warn(`could not remove cgroups ${left.join(', ')}`);
@@ -179,6 +248,9 @@ export async function start(store: StateStore, id: string): Promise<void> {
     }
   }
   const fifo = store.fifo(id);
+  // poststart runs "after the user-specified process is executed": note what the blocked init
+  // runs now (hull-init), so that we can tell when it has exec'd the user's program.
+  const initExe = spec.hooks?.poststart?.length ? exeOf(saved.pid) : undefined;
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -191,8 +263,27 @@ export async function start(store: StateStore, id: string): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(fifo);
+  if (initExe !== undefined) await waitForExec(saved.pid, initExe);
   for (const hook of spec.hooks?.poststart ?? []) {
     await runHooks('poststart', [hook], { ...state, status: 'running' }).catch((e: Error) => warn(e.message));
+  }
+}
+
+function exeOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until pid runs something else than exe (it exec'd), or is gone. */
+async function waitForExec(pid: number, exe: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; Date.now() < deadline; delay = Math.min(delay * 2, 20)) {
+    const now = exeOf(pid);
+    if (now === undefined || now !== exe) return;
+    await sleep(delay);
   }
 }
 
@@ -294,6 +385,8 @@ export async function exec(store: StateStore, id: string, o: ExecOptions): Promi
   const st = status(store, saved);
   if (st === 'stopped') throw new Error('cannot exec in a stopped container');
   if (o.process.terminal && !o.consoleSocket) throw new Error('cannot allocate a terminal without --console-socket');
+  if (o.consoleSocket && !o.process.terminal) throw new Error('cannot use --console-socket without a terminal (-t or process.terminal)');
+  checkRlimits(o.process, 'exec');
   const listenFds = listenFdsFromEnv();
   const extraFds = listenFds + (o.preserveFds ?? 0);
   const plan = compileExecPlan({

@@ -27,13 +27,19 @@ export function runHostHook(kind: HookKind, hook: Hook, state: State): Promise<v
       const i = e.indexOf('=');
       if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
     }
-    const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'] });
+    // Its own process group, so that a timeout kills the hook's children too: a shell script's
+    // `sleep` would otherwise live on, holding the stderr pipe and the runtime with it.
+    const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let timedOut = false;
     const timer = hook.timeout
       ? setTimeout(() => {
           timedOut = true;
-          child.kill('SIGKILL');
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
         }, hook.timeout * 1000)
       : undefined;
     child.stderr!.on('data', (d: Buffer) => {
@@ -45,10 +51,24 @@ export function runHostHook(kind: HookKind, hook: Hook, state: State): Promise<v
       clearTimeout(timer);
       reject(new HookError(`${kind} hook ${hook.path} failed: ${e.message}`));
     });
-    child.on('close', (code, signal) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const settle = (code: number | null, signal: string | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       if (code === 0 && !timedOut) resolve();
       else reject(new HookError(describeExit(kind, hook, code, signal, stderr, timedOut)));
+    };
+    child.on('close', settle);
+    // A hook may leave a daemon behind that keeps its stderr open: once the hook itself has
+    // exited, take what stderr has and go on rather than wait for the daemon.
+    child.on('exit', (code, signal) => {
+      grace = setTimeout(() => {
+        child.stderr!.destroy();
+        settle(code, signal);
+      }, 200);
     });
   });
 }

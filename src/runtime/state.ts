@@ -60,9 +60,8 @@ export class StateStore {
 
   save(s: Saved): void {
     const dir = this.dir(s.id);
-    const tmp = join(dir, 'state.json.tmp');
-    writeFileSync(tmp, JSON.stringify(s));
-    renameSync(tmp, join(dir, 'state.json'));
+    writeAtomic(join(dir, 'state.json'), JSON.stringify(s));
+    if (!s.creating) writeFastFacts(dir, s);
   }
 
   load(id: string): Saved {
@@ -92,6 +91,60 @@ export class StateStore {
       return [];
     }
   }
+}
+
+function writeAtomic(path: string, data: string): void {
+  const tmp = path + '.tmp';
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * What native/front.c needs to run start, state, kill and delete without Node: the facts and
+ * the rendered state, with placeholders for what only the moment of asking can know.
+ * Anything it cannot express (a newline in a path) is left out, and the front hands over.
+ */
+function writeFastFacts(dir: string, s: Saved): void {
+  const hooks = s.config.hooks ?? {};
+  const lines = [
+    'v 1',
+    `pid ${s.pid}`,
+    `start ${s.pidStart}`,
+    `start_hooks ${hooks.startContainer?.length || hooks.poststart?.length ? 1 : 0}`,
+    `stop_hooks ${hooks.poststop?.length ? 1 : 0}`,
+    ...s.cgroupDirs.map((d) => `leaf ${d}`),
+    ...s.cgroupCreated.map((d) => `made ${d}`),
+  ];
+  if (lines.some((l) => l.includes('\n')) || s.cgroupDirs.length > 32 || s.cgroupCreated.length > 32) return;
+  writeAtomic(join(dir, 'state.tmpl'), renderState(s, '@STATUS@', '@PID@', true));
+  writeAtomic(join(dir, 'fast'), lines.join('\n') + '\n');
+}
+
+/**
+ * The state verb's output, in runc's field order (the spec's fields plus rootfs, created and
+ * owner). With forTemplate, every '@' in a value is escaped so the placeholders are unique.
+ */
+export function renderState(s: Saved, status: string, pid: string, forTemplate = false): string {
+  const q = (v: string) => {
+    const j = JSON.stringify(v);
+    return forTemplate ? j.replace(/@/g, '\\u0040') : j;
+  };
+  const fields = [
+    `"ociVersion": ${q(OCI_VERSION)}`,
+    `"id": ${q(s.id)}`,
+    `"pid": ${pid}`,
+    `"status": "${status}"`,
+    `"bundle": ${q(s.bundle)}`,
+    `"rootfs": ${q(s.rootfs)}`,
+    `"created": ${q(s.created)}`,
+  ];
+  const annotations = s.config.annotations ?? {};
+  if (Object.keys(annotations).length > 0) {
+    const inner = Object.entries(annotations).map(([k, v]) => `    ${q(k)}: ${q(v)}`);
+    fields.push(`"annotations": {\n${inner.join(',\n')}\n  }`);
+  }
+  fields.push(`"owner": ${q(s.owner)}`);
+  return `{\n  ${fields.join(',\n  ')}\n}\n`;
 }
 
 export class NotFound extends Error {

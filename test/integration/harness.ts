@@ -1,7 +1,7 @@
 // Shared set-up for integration tests: real bundles, the real runtime, and leak checks.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,7 @@ export function bundle(args: string[] = ['true'], mutate?: (s: Spec) => void): B
   const dir = mkdtempSync(join(tmpdir(), 'hull-bundle-'));
   const rootfs = join(dir, 'rootfs');
   cpSync(join(rootfsTemplate(), 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777); // cpSync does not keep the sticky bit
   const spec = JSON.parse(readFileSync(join(rootfsTemplate(), 'config.json'), 'utf8')) as Spec;
   spec.process!.terminal = false;
   spec.process!.args = args;
@@ -69,6 +70,8 @@ export function bundle(args: string[] = ['true'], mutate?: (s: Spec) => void): B
       try {
         const r = spawnSync(RUNTIME, ['--root', root, ...a], {
           cwd: dir, encoding: 'utf8', input: o.input ?? '', env: o.env ?? process.env, timeout: o.timeout ?? 30_000,
+          // SIGTERM would be forwarded to the container, whose pid 1 may ignore it
+          killSignal: 'SIGKILL',
           stdio: ['pipe', fo, fe],
         });
         return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
@@ -141,4 +144,55 @@ export function runDetached(b: Bundle, extra: string[] = []): number {
   b.save();
   b.ok(['run', '--detach', ...extra, b.id]);
   return stateOf(b).pid;
+}
+
+/** Processes whose cwd or root lies under dir (hull-init and hooks start with cwd = the bundle). */
+export function processesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    for (const link of ['cwd', 'root']) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/${link}`);
+      } catch {
+        continue; // gone, or a kernel thread
+      }
+      if (target === dir || target.startsWith(dir + '/') || target.startsWith(dir + ' ')) {
+        let cmd = '';
+        try {
+          cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+        } catch {
+          // gone
+        }
+        found.push(`${pid} (${link} ${target}): ${cmd}`);
+      }
+    }
+  }
+  return found;
+}
+
+/** Like Bundle.rt, with extra fds for the runtime: its fd 3 + i is the caller's fds[i]. */
+export function rtWithFds(
+  b: Bundle,
+  args: string[],
+  fds: number[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): SpawnSyncReturns<string> {
+  const out = join(b.dir, `.out-fds-${++calls}`);
+  const err = join(b.dir, `.err-fds-${calls}`);
+  const fo = openSync(out, 'w');
+  const fe = openSync(err, 'w');
+  try {
+    const r = spawnSync(RUNTIME, ['--root', b.root, ...args], {
+      cwd: b.dir, encoding: 'utf8', input: opts.input ?? '', env: opts.env ?? process.env, timeout: 30_000,
+      stdio: ['pipe', fo, fe, ...fds],
+    });
+    return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    closeSync(fo);
+    closeSync(fe);
+    rmSync(out, { force: true });
+    rmSync(err, { force: true });
+  }
 }

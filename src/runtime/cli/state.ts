@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ociState } from '../state.ts';
+import { ociState, renderState } from '../state.ts';
 import type { Context } from './context.ts';
 
 export function register(program: Command, ctx: () => Context): void {
@@ -11,8 +11,6 @@ export function register(program: Command, ctx: () => Context): void {
       const { store } = ctx();
       const saved = store.load(id);
       const st = ociState(store, saved);
-      // runc adds rootfs, created and owner to the spec's fields; tools read them.
-      const out = { ...st, pid: st.pid ?? 0, rootfs: saved.rootfs, created: saved.created, owner: saved.owner };
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      process.stdout.write(renderState(saved, st.status, String(st.pid ?? 0)));
     });
 }

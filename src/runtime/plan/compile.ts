@@ -302,6 +302,10 @@ function compileRootfs(p: Plan, o: CreatePlanOptions, inUserNs: boolean): void {
     if (devpts) p.add(Op.SYMLINK, 'link /dev/ptmx', 'pts/ptmx', '/dev/ptmx');
   }
 
+  // runc creates a missing cwd (after the mounts, so it lands in them; before a read-only remount).
+  const cwd = spec.process?.cwd;
+  if (cwd && clean(cwd) !== '/') p.add(Op.MKDIR, `create the cwd ${cwd}`, clean(cwd), 0o755);
+
   writeSysctls(p, spec);
   for (const path of spec.linux?.maskedPaths ?? []) p.add(Op.MASK, `mask ${path}`, clean(path));
   for (const path of spec.linux?.readonlyPaths ?? []) p.add(Op.READONLY, `make ${path} read-only`, clean(path));
@@ -351,6 +355,10 @@ function compileMount(p: Plan, m: Mount, o: CreatePlanOptions): void {
     const flags = opts.flags & ~MS.REMOUNT;
     const type = m.type ?? '';
     p.add(Op.MOUNT, `mount ${type || 'filesystem'} on ${dest}`, m.source ?? type, dest, type, flags, data, 1, 1);
+  }
+  // rro, rnosuid, ...: mount(2) flags reach one mount only; these reach every submount too.
+  if (opts.attrSet || opts.attrClear) {
+    p.add(Op.MOUNT_SETATTR, `apply recursive options to ${dest}`, dest, 1, opts.attrSet, opts.attrClear);
   }
   for (const f of opts.propagation) p.add(Op.MOUNT_PROP, `set propagation of ${dest}`, dest, 1, f);
 }
@@ -418,8 +426,6 @@ function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: 
   const pathVar = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   const args = process.args ?? [];
   if (args.length === 0 || !args[0]) throw new Error('config.json: process.args: must name a program');
-  p.add(Op.EXEC_RESOLVE, `find ${args[0]}`, args[0]!, pathVar);
-
   const caps = process.capabilities ?? {};
   p.add(Op.CAPS_BOUNDING, 'drop bounding capabilities', capabilityMask(caps.bounding));
   const user = process.user;
@@ -433,6 +439,9 @@ function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: 
   // skips the others rather than failing, and so do we.
   const ambient = capabilityMask(caps.ambient) & capabilityMask(caps.permitted) & capabilityMask(caps.inheritable);
   p.add(Op.CAPS_AMBIENT, 'set ambient capabilities', ambient);
+  // Found as the user the program will run as, as runc does, so that a program this user may
+  // not execute fails create rather than dying silently at start.
+  p.add(Op.EXEC_RESOLVE, `find ${args[0]}`, args[0]!, pathVar);
   if (process.noNewPrivileges) p.add(Op.NO_NEW_PRIVS, 'set no_new_privs');
   p.add(Op.UMASK, 'set umask', user.umask ?? 0o022);
   p.add(Op.CLOSE_FDS, 'close fds not meant for the container', 3 + extraFds);

@@ -39,6 +39,7 @@ export const Op = {
   EXEC: 37,
   SETSID: 38,
   KEEPCAPS: 39,
+  MOUNT_SETATTR: 40,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];

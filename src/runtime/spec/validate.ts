@@ -568,6 +568,16 @@ function checkSysctl(key: string, path: string, has: (type: string) => boolean):
   invalid(path, 'is not namespaced, so a container may not set it');
 }
 
+/** The namespace a (namespaced) sysctl belongs to; undefined for one that is not namespaced. */
+export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | 'user' | undefined {
+  const name = sysctlName(key);
+  if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) return 'ipc';
+  if (name.startsWith('net.')) return 'network';
+  if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
+  if (name.startsWith('user.')) return 'user';
+  return undefined;
+}
+
 // The kernel's rule for network device names (dev_valid_name), with IFNAMSIZ 16.
 function validNetDeviceName(name: string): boolean {
   return name.length > 0 && name.length <= 16 && name !== '.' && name !== '..' && !/[/: ]/.test(name);
