@@ -4,7 +4,7 @@
  * processes, so they dominate a container's life cycle. This program executes those four verbs
  * from the facts the TypeScript runtime recorded at create time (<root>/<id>/fast and
  * state.tmpl). It decides nothing: any other verb, any flag it does not know, any hook to run,
- * and any state it does not expect goes to the TypeScript CLI (hull-runtime.mjs beside it),
+ * and any state it does not expect goes to the TypeScript CLI (hull-runtime.cjs beside it),
  * which gives the same result.
  */
 #define _GNU_SOURCE
@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +45,7 @@ __attribute__((noreturn)) static void delegate(void)
 		_exit(1);
 	}
 	self[n] = '\0';
-	snprintf(js, sizeof js, "%s.mjs", self);
+	snprintf(js, sizeof js, "%s.cjs", self);
 	execv(js, orig_argv);
 	fprintf(stderr, "hull-runtime: cannot run %s: %s\n", js, strerror(errno));
 	_exit(1);
@@ -350,6 +352,53 @@ static int verb_delete(const char *id, const char *dir, const struct facts *f, i
 	return 0;
 }
 
+/*
+ * Moving a process between cgroups takes a lock whose first writer waits a full RCU grace
+ * period (~15 ms here); writers that follow within a grace period do not wait. create, run
+ * and exec join cgroups only after Node has booted, so a child re-joins its own cgroup (a
+ * no-op move) every few ms meanwhile: the wait overlaps Node's start-up instead of following
+ * it. It stops when the runtime exits, and after 300 ms at most.
+ */
+static void warm_cgroup_lock(void)
+{
+	pid_t parent = getpid();
+	if (fork() != 0)
+		return;
+	/* gone the moment the runtime is, holding none of its stdio, cwd or fds */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	if (chdir("/") < 0)
+		_exit(0);
+	char *self = read_file("/proc/self/cgroup", NULL);
+	int fd = -1;
+	for (char *save = NULL, *l = self ? strtok_r(self, "\n", &save) : NULL; l && fd < 0; l = strtok_r(NULL, "\n", &save)) {
+		char *ctrl = strchr(l, ':'), *path = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*path++ = '\0';
+		ctrl++;
+		char file[PATH_MAX];
+		if (!*ctrl)
+			snprintf(file, sizeof file, "/sys/fs/cgroup%s/cgroup.procs", path);
+		else if (!strncmp(ctrl, "name=", 5))
+			continue;
+		else
+			snprintf(file, sizeof file, "/sys/fs/cgroup/%s%s/cgroup.procs", ctrl, path);
+		fd = open(file, O_WRONLY | O_CLOEXEC);
+	}
+	for (int i = 0; fd >= 0 && i < 100 && getppid() == parent; i++) {
+		if (write(fd, "0", 1) != 1)
+			break;
+		sleep_ms(3);
+	}
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	orig_argv = argv;
@@ -406,6 +455,10 @@ int main(int argc, char **argv)
 		}
 	}
 	int is_kill = !strcmp(verb, "kill");
+	if (!strcmp(verb, "create") || !strcmp(verb, "run") || !strcmp(verb, "exec")) {
+		warm_cgroup_lock();
+		delegate();
+	}
 	if (!(!strcmp(verb, "state") || !strcmp(verb, "start") || !strcmp(verb, "delete") || is_kill))
 		delegate();
 	if (npos < 1 || (npos == 2 && !is_kill) || !valid_id(pos[0]))

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 
-const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.mjs' }];
+const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.cjs' }];
 
 for (const { entry, out } of entries) {
   await build({
@@ -15,11 +15,13 @@ for (const { entry, out } of entries) {
     outfile: root + out,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    // CommonJS: Node loads built-ins through require() several ms faster than through import.
+    format: 'cjs',
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    banner: { js: `#!${node}` },
+    banner: { js: `#!${node}\nvar __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': '__hullMetaUrl' },
   });
   chmodSync(root + out, 0o755);
 }

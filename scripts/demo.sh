@@ -12,5 +12,6 @@ node_modules/.bin/node -e '
   c.process.args = ["sh", "-c", "echo Hello from a hull container: $(hostname), pid $$, $(uname -r)"];
   fs.writeFileSync(p, JSON.stringify(c, null, 2));
 ' "$dir/bundle/config.json"
+runtime=$PWD/dist/hull-runtime
 cd "$dir/bundle"
-exec "$OLDPWD/dist/hull-runtime" --root "$dir/state" run "demo-$$"
+"$runtime" --root "$dir/state" run "demo-$$"

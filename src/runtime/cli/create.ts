@@ -1,37 +1,39 @@
-import type { Command } from 'commander';
 import { create } from '../container.ts';
+import type { Flag, Values, Verb } from './args.ts';
 import type { Context } from './context.ts';
-import { uint } from './parse.ts';
 
-export function addCreateOptions(cmd: Command): Command {
-  return cmd
-    .option('-b, --bundle <path>', 'path to the root of the bundle directory', '.')
-    .option('--console-socket <path>', 'unix socket that receives the pty master of a terminal container')
-    .option('--pid-file <path>', 'file to write the container process id to')
-    .option('--no-pivot', 'do not use pivot_root (for a rootfs on a ramdisk)')
-    .option('--no-new-keyring', 'do not create a new session keyring')
-    .option('--preserve-fds <n>', 'pass this many extra fds (from 3 up) to the container', uint, 0);
+export const CREATE_FLAGS: Flag[] = [
+  { name: 'bundle', short: 'b', kind: 'string', value: '<path>', default: '.', help: 'path to the root of the bundle directory' },
+  { name: 'console-socket', kind: 'string', value: '<path>', help: 'unix socket that receives the pty master of a terminal container' },
+  { name: 'pid-file', kind: 'string', value: '<path>', help: 'file to write the container process id to' },
+  { name: 'no-pivot', kind: 'bool', help: 'do not use pivot_root (for a rootfs on a ramdisk)' },
+  { name: 'no-new-keyring', kind: 'bool', help: 'do not create a new session keyring' },
+  { name: 'preserve-fds', kind: 'uint', value: '<n>', default: 0, help: 'pass this many extra fds (from 3 up) to the container' },
+];
+
+export function createOptions(id: string, f: Values, wait: boolean) {
+  return {
+    id,
+    bundle: f.bundle as string,
+    ...(f.pidFile ? { pidFile: f.pidFile as string } : {}),
+    ...(f.consoleSocket ? { consoleSocket: f.consoleSocket as string } : {}),
+    noPivot: !!f.noPivot,
+    preserveFds: f.preserveFds as number,
+    wait,
+  };
 }
 
-export interface CreateFlags {
-  bundle: string;
-  consoleSocket?: string;
-  pidFile?: string;
-  pivot: boolean;
-  preserveFds: number;
-}
-
-export function register(program: Command, ctx: () => Context): void {
-  addCreateOptions(program.command('create').argument('<container-id>').description('create a container'))
-    .action(async (id: string, f: CreateFlags) => {
-      const { launched } = await create(ctx().store, {
-        id,
-        bundle: f.bundle,
-        ...(f.pidFile ? { pidFile: f.pidFile } : {}),
-        ...(f.consoleSocket ? { consoleSocket: f.consoleSocket } : {}),
-        noPivot: !f.pivot,
-        preserveFds: f.preserveFds,
-      });
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'create',
+    args: '<container-id>',
+    help: 'create a container',
+    flags: CREATE_FLAGS,
+    min: 1,
+    max: 1,
+    async run([id], f) {
+      const { launched } = await create(ctx().store, createOptions(id!, f, false));
       launched.init.unref();
-    });
+    },
+  };
 }

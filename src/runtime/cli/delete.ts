@@ -1,12 +1,15 @@
-import type { Command } from 'commander';
 import { remove } from '../container.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('delete')
-    .argument('<container-id>')
-    .option('-f, --force', 'kill the container first if it is still running')
-    .description('delete a container and everything it holds')
-    .action((id: string, f: { force?: boolean }) => remove(ctx().store, id, !!f.force));
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'delete',
+    args: '<container-id>',
+    help: 'delete a container and everything it holds',
+    flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'kill the container first if it is still running' }],
+    min: 1,
+    max: 1,
+    run: ([id], f) => remove(ctx().store, id!, !!f.force),
+  };
 }

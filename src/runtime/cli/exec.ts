@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { exec } from '../container.ts';
 import type { Process } from '../spec/types.ts';
 import { validateProcess } from '../spec/validate.ts';
 import type { Context } from './context.ts';
-import { collect, uint } from './parse.ts';
+import type { Verb } from './args.ts';
 
 interface ExecFlags {
   consoleSocket?: string;
@@ -50,28 +49,31 @@ function processFromFlags(base: Process | undefined, argv: string[], f: ExecFlag
   return p;
 }
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('exec')
-    .argument('<container-id>')
-    .argument('[command...]')
-    .description('run a new process inside a running container')
-    .passThroughOptions()
-    .option('--console-socket <path>', 'unix socket that receives the pty master')
-    .option('--cwd <path>', 'working directory of the process')
-    .option('-e, --env <var>', 'set an environment variable (repeatable)', collect, [])
-    .option('-t, --tty', 'allocate a pseudo-TTY')
-    .option('-u, --user <uid[:gid]>', 'user to run the process as')
-    .option('-g, --additional-gids <gid>', 'additional group (repeatable)', collect, [])
-    .option('-p, --process <path>', 'path to a process.json that describes the process')
-    .option('-d, --detach', 'detach from the process')
-    .option('--pid-file <path>', 'file to write the process id to')
-    .option('--no-new-privs', 'set no_new_privs for the process')
-    .option('-c, --cap <cap>', 'add a capability (repeatable)', collect, [])
-    .option('--preserve-fds <n>', 'pass this many extra fds (from 3 up)', uint, 0)
-    .action(async (id: string, argv: string[], f: ExecFlags) => {
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'exec',
+    args: '<container-id> <command> [args...]',
+    help: 'run a new process inside a running container',
+    flags: [
+      { name: 'console-socket', kind: 'string', value: '<path>', help: 'unix socket that receives the pty master' },
+      { name: 'cwd', kind: 'string', value: '<path>', help: 'working directory of the process' },
+      { name: 'env', short: 'e', kind: 'list', value: '<var>', help: 'set an environment variable (repeatable)' },
+      { name: 'tty', short: 't', kind: 'bool', help: 'allocate a pseudo-TTY' },
+      { name: 'user', short: 'u', kind: 'string', value: '<uid[:gid]>', help: 'user to run the process as' },
+      { name: 'additional-gids', short: 'g', kind: 'list', value: '<gid>', help: 'additional group (repeatable)' },
+      { name: 'process', short: 'p', kind: 'string', value: '<path>', help: 'path to a process.json that describes the process' },
+      { name: 'detach', short: 'd', kind: 'bool', help: 'detach from the process' },
+      { name: 'pid-file', kind: 'string', value: '<path>', help: 'file to write the process id to' },
+      { name: 'no-new-privs', kind: 'bool', help: 'set no_new_privs for the process' },
+      { name: 'cap', short: 'c', kind: 'list', value: '<cap>', help: 'add a capability (repeatable)' },
+      { name: 'preserve-fds', kind: 'uint', value: '<n>', default: 0, help: 'pass this many extra fds (from 3 up)' },
+    ],
+    min: 1,
+    stopAtFirstArg: true,
+    async run([id, ...argv], values) {
+      const f = values as unknown as ExecFlags;
       const { store } = ctx();
-      const saved = store.load(id);
+      const saved = store.load(id!);
       let proc: Process;
       if (f.process) {
         let json: unknown;
@@ -85,12 +87,13 @@ export function register(program: Command, ctx: () => Context): void {
         proc = processFromFlags(saved.config.process, argv, f);
         proc = validateProcess(proc, 'exec');
       }
-      process.exitCode = await exec(store, id, {
+      process.exitCode = await exec(store, id!, {
         process: proc,
         ...(f.consoleSocket ? { consoleSocket: f.consoleSocket } : {}),
         ...(f.pidFile ? { pidFile: f.pidFile } : {}),
         detach: !!f.detach,
         preserveFds: f.preserveFds,
       });
-    });
+    },
+  };
 }

@@ -1,11 +1,14 @@
-import type { Command } from 'commander';
 import { features } from '../features.ts';
+import type { Verb } from './args.ts';
 
-export function register(program: Command): void {
-  program
-    .command('features')
-    .description('show what this runtime implements (runtime-spec features document)')
-    .action(() => {
-      process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
-    });
-}
+export const verb: Verb = {
+  name: 'features',
+  args: '',
+  help: 'show what this runtime implements (runtime-spec features document)',
+  flags: [],
+  min: 0,
+  max: 0,
+  run() {
+    process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+  },
+};

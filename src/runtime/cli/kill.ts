@@ -1,13 +1,15 @@
-import type { Command } from 'commander';
 import { kill } from '../container.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('kill')
-    .argument('<container-id>')
-    .argument('[signal]', 'signal name or number', 'SIGTERM')
-    .option('-a, --all', 'send the signal to every process in the container')
-    .description('send a signal to the container')
-    .action((id: string, signal: string, f: { all?: boolean }) => kill(ctx().store, id, signal, !!f.all));
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'kill',
+    args: '<container-id> [signal]',
+    help: 'send a signal (default SIGTERM) to the container',
+    flags: [{ name: 'all', short: 'a', kind: 'bool', help: 'send the signal to every process in the container' }],
+    min: 1,
+    max: 2,
+    run: ([id, signal], f) => kill(ctx().store, id!, signal ?? 'SIGTERM', !!f.all),
+  };
 }

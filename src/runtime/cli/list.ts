@@ -1,15 +1,20 @@
-import type { Command } from 'commander';
 import { ociState } from '../state.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('list')
-    .alias('ls')
-    .option('-f, --format <format>', 'table or json', 'table')
-    .option('-q, --quiet', 'print only the container ids')
-    .description('list containers')
-    .action((f: { format: string; quiet?: boolean }) => {
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'list',
+    aliases: ['ls'],
+    args: '',
+    help: 'list containers',
+    flags: [
+      { name: 'format', short: 'f', kind: 'string', value: '<format>', default: 'table', help: 'table or json' },
+      { name: 'quiet', short: 'q', kind: 'bool', help: 'print only the container ids' },
+    ],
+    min: 0,
+    max: 0,
+    run(_args, f) {
       const { store } = ctx();
       if (f.format !== 'table' && f.format !== 'json') throw new Error(`--format: must be table or json`);
       const rows = [];
@@ -35,5 +40,6 @@ export function register(program: Command, ctx: () => Context): void {
         const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
         for (const row of table) process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('') + '\n');
       }
-    });
+    },
+  };
 }

@@ -1,8 +1,9 @@
 // hull-runtime: an OCI runtime with runc's command line.
-import { Command, CommanderError } from 'commander';
 import { setWarnSink } from '../container.ts';
 import { HULL_VERSION } from '../features.ts';
 import { OCI_VERSION } from '../spec/default.ts';
+import { DEFAULT_ROOT } from '../state.ts';
+import { UsageError, parse, type Program } from './args.ts';
 import { makeContext, type Context, type GlobalOptions } from './context.ts';
 import * as createVerb from './create.ts';
 import * as deleteVerb from './delete.ts';
@@ -17,43 +18,54 @@ import * as startVerb from './start.ts';
 import * as stateVerb from './state.ts';
 
 export async function main(argv: string[]): Promise<void> {
-  const program = new Command('hull-runtime')
-    .description('hull-runtime: an OCI runtime for Linux with a runc-compatible command line')
-    .version(`hull-runtime version ${HULL_VERSION}\nspec: ${OCI_VERSION}`, '-v, --version')
-    .enablePositionalOptions()
-    .option('--root <path>', 'root directory for container state (on tmpfs)', '/run/hull-runtime')
-    .option('--log <path>', 'log file (default: stderr only)')
-    .option('--log-format <format>', 'log format: text or json', 'text')
-    .option('--debug', 'enable debug logging')
-    .option('--systemd-cgroup', 'use the systemd cgroup driver (not supported)')
-    .option('--rootless <value>', 'accepted for runc compatibility; hull-runtime detects this itself', 'auto')
-    .option('--criu <path>', 'accepted for runc compatibility (checkpointing is not supported)')
-    .exitOverride();
-
   let context: Context | undefined;
-  const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>()));
-  for (const verb of [createVerb, runVerb, startVerb, stateVerb, killVerb, deleteVerb, listVerb, execVerb, psVerb]) {
-    verb.register(program, ctx);
-  }
-  featuresVerb.register(program);
-  specVerb.register(program);
-
+  let globals: GlobalOptions = {};
+  const ctx = () => (context ??= makeContext(globals));
+  const program: Program = {
+    name: 'hull-runtime',
+    version: `hull-runtime version ${HULL_VERSION}\nspec: ${OCI_VERSION}`,
+    globals: [
+      { name: 'root', kind: 'string', value: '<path>', default: DEFAULT_ROOT, help: 'root directory for container state (on tmpfs)' },
+      { name: 'log', kind: 'string', value: '<path>', help: 'log file (default: stderr only)' },
+      { name: 'log-format', kind: 'string', value: '<format>', default: 'text', help: 'log format: text or json' },
+      { name: 'debug', kind: 'bool', help: 'enable debug logging' },
+      { name: 'systemd-cgroup', kind: 'bool', help: 'use the systemd cgroup driver (not supported)' },
+      { name: 'rootless', kind: 'string', value: '<value>', default: 'auto', help: 'accepted for runc compatibility; hull-runtime detects this itself' },
+      { name: 'criu', kind: 'string', value: '<path>', help: 'accepted for runc compatibility (checkpointing is not supported)' },
+    ],
+    verbs: [
+      createVerb.verb(ctx), runVerb.verb(ctx), startVerb.verb(ctx), stateVerb.verb(ctx), killVerb.verb(ctx),
+      deleteVerb.verb(ctx), listVerb.verb(ctx), execVerb.verb(ctx), psVerb.verb(ctx), featuresVerb.verb, specVerb.verb,
+    ],
+  };
   try {
-    await program.parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode;
+    const parsed = parse(program, argv.slice(2));
+    globals = parsed.globals as GlobalOptions;
+    setWarnSink((m) => {
+      try {
+        ctx().log('warning', m);
+      } catch {
+        process.stderr.write(`hull-runtime: warning: ${m}\n`);
+      }
+    });
+    if (parsed.print !== undefined) {
+      process.stdout.write(parsed.print);
       return;
     }
+    await parsed.verb!.run(parsed.args, parsed.flags);
+  } catch (e) {
     const msg = (e as Error).message;
-    try {
-      ctx().log('error', msg);
-    } catch {
-      process.stderr.write(`hull-runtime: ${msg}\n`);
+    if (e instanceof UsageError) {
+      process.stderr.write(`${msg}\n`);
+    } else {
+      try {
+        ctx().log('error', msg);
+      } catch {
+        process.stderr.write(`hull-runtime: ${msg}\n`);
+      }
     }
     process.exitCode = 1;
   }
-  if (context) setWarnSink((m) => context!.log('warning', m));
 }
 
-await main(process.argv);
+void main(process.argv);

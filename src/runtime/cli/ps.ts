@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import type { Command } from 'commander';
 import { cgroupPids } from '../cgroups/manager.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('ps')
-    .argument('<container-id>')
-    .argument('[ps-options...]', 'options for ps(1)', [])
-    .passThroughOptions()
-    .option('-f, --format <format>', 'table or json', 'table')
-    .description('list the processes running inside a container')
-    .action((id: string, psArgs: string[], f: { format: string }) => {
-      const saved = ctx().store.load(id);
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'ps',
+    args: '<container-id> [ps options...]',
+    help: 'list the processes running inside a container',
+    flags: [{ name: 'format', short: 'f', kind: 'string', value: '<format>', default: 'table', help: 'table or json' }],
+    min: 1,
+    stopAtFirstArg: true,
+    run([id, ...psArgs], f) {
+      const saved = ctx().store.load(id!);
       const pids = cgroupPids(saved.cgroupDirs);
       if (f.format === 'json') {
         process.stdout.write(JSON.stringify(pids) + '\n');
@@ -33,5 +33,6 @@ export function register(program: Command, ctx: () => Context): void {
         if (want.has(pid)) out.push(line);
       }
       process.stdout.write(out.join('\n') + '\n');
-    });
+    },
+  };
 }

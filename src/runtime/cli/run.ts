@@ -1,28 +1,28 @@
-import type { Command } from 'commander';
 import { create, forwardSignals, remove, start } from '../container.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
-import { addCreateOptions, type CreateFlags } from './create.ts';
+import { CREATE_FLAGS, createOptions } from './create.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  addCreateOptions(program.command('run').argument('<container-id>').description('create and start a container'))
-    .option('-d, --detach', 'detach from the container process')
-    .option('--keep', 'keep the container after it exits')
-    .action(async (id: string, f: CreateFlags & { detach?: boolean; keep?: boolean }) => {
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'run',
+    args: '<container-id>',
+    help: 'create and start a container',
+    flags: [
+      ...CREATE_FLAGS,
+      { name: 'detach', short: 'd', kind: 'bool', help: 'detach from the container process' },
+      { name: 'keep', kind: 'bool', help: 'keep the container after it exits' },
+    ],
+    min: 1,
+    max: 1,
+    async run([id], f) {
       const { store } = ctx();
-      const { launched } = await create(store, {
-        id,
-        bundle: f.bundle,
-        ...(f.pidFile ? { pidFile: f.pidFile } : {}),
-        ...(f.consoleSocket ? { consoleSocket: f.consoleSocket } : {}),
-        noPivot: !f.pivot,
-        preserveFds: f.preserveFds,
-        wait: !f.detach,
-      });
+      const { launched } = await create(store, createOptions(id!, f, !f.detach));
       if (!f.detach) forwardSignals(launched);
       try {
-        await start(store, id);
+        await start(store, id!);
       } catch (e) {
-        await remove(store, id, true).catch(() => {});
+        await remove(store, id!, true).catch(() => {});
         throw e;
       }
       if (f.detach) {
@@ -30,7 +30,8 @@ export function register(program: Command, ctx: () => Context): void {
         return;
       }
       const code = await launched.exited;
-      if (!f.keep) await remove(store, id, true);
+      if (!f.keep) await remove(store, id!, true);
       process.exitCode = code;
-    });
+    },
+  };
 }

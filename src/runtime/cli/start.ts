@@ -1,11 +1,15 @@
-import type { Command } from 'commander';
 import { start } from '../container.ts';
+import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
 
-export function register(program: Command, ctx: () => Context): void {
-  program
-    .command('start')
-    .argument('<container-id>')
-    .description('start the user process of a created container')
-    .action(async (id: string) => start(ctx().store, id));
+export function verb(ctx: () => Context): Verb {
+  return {
+    name: 'start',
+    args: '<container-id>',
+    help: 'start the user process of a created container',
+    flags: [],
+    min: 1,
+    max: 1,
+    run: ([id]) => start(ctx().store, id!),
+  };
 }
