@@ -36,16 +36,25 @@ struct facts {
 	char *leaf[MAX_DIRS], *made[MAX_DIRS];
 };
 
-__attribute__((noreturn)) static void delegate(void)
+/* dist/<name> beside this program */
+static void sibling(const char *name, char *out, size_t len)
 {
-	char self[PATH_MAX], js[PATH_MAX + 32];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n < 0) {
 		perror("hull-runtime: readlink /proc/self/exe");
 		_exit(1);
 	}
 	self[n] = '\0';
-	snprintf(js, sizeof js, "%s.cjs", self);
+	char *slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(out, len, "%s/%s", self, name);
+}
+
+__attribute__((noreturn)) static void delegate(void)
+{
+	char js[PATH_MAX + 32];
+	sibling("hull-runtime.cjs", js, sizeof js);
 	execv(js, orig_argv);
 	fprintf(stderr, "hull-runtime: cannot run %s: %s\n", js, strerror(errno));
 	_exit(1);

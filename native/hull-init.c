@@ -415,9 +415,11 @@ static void op_clone(const struct op *op)
 		fail(errno, "release child");
 	}
 	close(go[1]);
-	close(sync_fd);
-	if (!wait_mode)
+	if (!wait_mode) {
+		close(sync_fd);
 		_exit(0);
+	}
+	/* Wait mode: stay the process's parent, pass signals on, and report how it ended. */
 	struct sigaction sa = { 0 };
 	sa.sa_handler = forward_signal;
 	sigemptyset(&sa.sa_mask);
@@ -425,16 +427,20 @@ static void op_clone(const struct op *op)
 		if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP)
 			sigaction(s, &sa, NULL);
 	for (;;) {
-		int status;
+		int status, code;
 		pid_t w = waitpid(pid, &status, 0);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			_exit(255);
-		if (WIFEXITED(status))
-			_exit(WEXITSTATUS(status));
-		if (WIFSIGNALED(status))
-			_exit(128 + WTERMSIG(status));
+			code = 255;
+		else if (WIFEXITED(status))
+			code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			code = 128 + WTERMSIG(status);
+		else
+			continue;
+		send_msg(MSG_EXIT, code, 0, NULL, 0);
+		_exit(code);
 	}
 }
 
@@ -1146,8 +1152,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint32_t len;
-	if (read_full(sync_fd, &len, sizeof len) < 0 || len > (64u << 20))
-		fail(EINVAL, "cannot read plan length");
+	/* the runtime may go away without sending a plan: nothing to do, nothing to report */
+	if (read_full(sync_fd, &len, sizeof len) < 0)
+		_exit(0);
+	if (len > (64u << 20))
+		fail(EINVAL, "plan too large");
 	char *buf = malloc(len ? len : 1);
 	if (!buf || read_full(sync_fd, buf, len) < 0)
 		fail(EINVAL, "cannot read plan");

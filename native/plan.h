@@ -63,6 +63,7 @@ enum sync_type {
 	MSG_SYNC = 2,     /* a = tag; hull-init waits for MSG_CONTINUE */
 	MSG_READY = 3,
 	MSG_ERROR = 4,    /* a = op index, b = errno, payload = detail */
+	MSG_EXIT = 5,     /* wait mode: a = the container process's exit status (128+n for signal n) */
 	MSG_CONTINUE = 101,
 	MSG_ABORT = 102,
 };

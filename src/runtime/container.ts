@@ -150,6 +150,7 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     // runc refuses this too: nothing would ever be sent to the socket's peer
     throw new Error('cannot use --console-socket: process.terminal is false');
   }
+  trace('create: config validated');
   const dir = store.claim(o.id);
   let saved: Saved | undefined;
   let cgroupCreated: string[] = [];
@@ -161,6 +162,7 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     const cgroupDirs = resolveCgroupDirs(spec.linux?.cgroupsPath, o.id);
     resolvedDirs = cgroupDirs;
     cgroupCreated = createCgroups(cgroupDirs).created;
+    trace('create: cgroups made');
     saved = {
       id: o.id,
       pid: 0,
@@ -192,11 +194,12 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
     const current = saved;
+    trace('create: plan compiled');
     launched = await launch({
       plan,
       stdio,
-      until: 'ready',
       onPid(p) {
+        trace('create: container process cloned');
         pid = p;
         current.pid = p;
         current.pidStart = processStart(p) ?? '';
@@ -211,8 +214,10 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
         await runHooks('createContainer', spec.hooks?.createContainer, state, { pid, namespaces: namespaceTypes(spec) });
       },
     });
+    trace('create: container ready');
     delete saved.creating;
     store.save(saved);
+    trace('create: state saved');
     if (o.pidFile) writePidFile(o.pidFile, saved.pid);
     return { saved, launched };
   } catch (e) {
@@ -401,7 +406,7 @@ export async function exec(store: StateStore, id: string, o: ExecOptions): Promi
   });
   const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
   for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
-  const launched = await launch({ plan, stdio, until: 'exec' });
+  const launched = await launch({ plan, stdio });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;
   forwardSignals(launched);
@@ -412,13 +417,19 @@ export async function exec(store: StateStore, id: string, o: ExecOptions): Promi
 export function forwardSignals(l: Launched): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
     process.on(sig, () => {
-      try {
-        l.init.kill(sig);
-      } catch {
-        // hull-init already exited
-      }
+      l.kill(sig);
     });
   }
+}
+
+let debugSink: ((msg: string) => void) | undefined;
+export function setDebugSink(f: (msg: string) => void): void {
+  debugSink = f;
+}
+
+/** With --debug: how far into the process each step of create got, in ms. */
+function trace(step: string): void {
+  debugSink?.(`${step} at ${performance.now().toFixed(1)} ms`);
 }
 
 export function warn(msg: string): void {

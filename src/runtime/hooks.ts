@@ -76,16 +76,16 @@ export function runHostHook(kind: HookKind, hook: Hook, state: State): Promise<v
 /** A hook run inside the container's namespaces (createContainer, startContainer). */
 export async function runContainerHook(kind: HookKind, hook: Hook, state: State, pid: number, namespaces: NamespaceType[]): Promise<void> {
   const plan = compileHookPlan({ pid, namespaces, path: hook.path, args: hook.args ?? [], env: hook.env ?? [] });
-  const launched = await launch({ plan, stdio: ['pipe', 'ignore', 'pipe'], until: 'exec' }).catch((e: Error) => {
+  const launched = await launch({ plan, stdio: ['pipe', 'ignore', 'pipe'] }).catch((e: Error) => {
     throw new HookError(`${kind} hook ${hook.path} failed: ${e.message}`);
   });
-  const { init } = launched;
   let stderr = '';
-  init.stderr!.on('data', (d: Buffer) => {
+  launched.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
   });
-  init.stdin!.on('error', () => {});
-  init.stdin!.end(JSON.stringify(state));
+  const stdin = launched.stdin as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+  stdin.on('error', () => {});
+  stdin.end(JSON.stringify(state));
   let timedOut = false;
   const timer = hook.timeout
     ? setTimeout(() => {

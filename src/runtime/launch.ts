@@ -1,9 +1,8 @@
 // Runs a launch plan through hull-init and follows its sync messages.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { describeErrno } from './errno.ts';
 import { encodePlan } from './plan/encode.ts';
 import { Msg, type PlanOp } from './plan/ops.ts';
@@ -34,8 +33,6 @@ export interface LaunchOptions {
   stdio: StdioOptions & unknown[];
   /** Called at OP_SYNC points; the plan continues when it resolves, and aborts if it throws. */
   onSync?: (tag: number, pid: number) => Promise<void>;
-  /** Wait for OP_READY ("ready"), or for the final exec ("exec"). */
-  until: 'ready' | 'exec';
   /** Told the pid as soon as the process exists, so a failure can clean it up. */
   onPid?: (pid: number) => void;
 }
@@ -43,24 +40,35 @@ export interface LaunchOptions {
 export interface Launched {
   /** The process the plan cloned (the container's init, or the exec'd process). */
   pid: number;
-  /** hull-init itself; in wait mode it exits with the container process's status. */
-  init: ChildProcess;
+  /** In wait mode, the process's exit status (128+n for signal n). */
   exited: Promise<number>;
+  /** Signals hull-init, which in wait mode passes the signal on. */
+  kill(signal: NodeJS.Signals): void;
+  /** Lets the runtime exit without waiting for hull-init. */
+  unref(): void;
+  /** hull-init's stdin and stderr, when the launch asked for pipes (hooks). */
+  stdin?: NodeJS.WritableStream;
+  stderr?: NodeJS.ReadableStream;
 }
 
 const HEADER = 16;
 
-export function launch(o: LaunchOptions): Promise<Launched> {
+export async function launch(o: LaunchOptions): Promise<Launched> {
   const syncIndex = o.stdio.length;
-  const init = spawn(initBinary(), ['init', String(syncIndex)], {
-    stdio: [...o.stdio, 'pipe'] as StdioOptions,
+  const init = spawn(initBinary(), ['init', String(syncIndex)], { stdio: [...o.stdio, 'pipe'] as StdioOptions });
+  await new Promise<void>((resolve, reject) => {
+    init.once('spawn', resolve);
+    init.once('error', (e) => reject(new Error(`cannot run ${initBinary()}: ${e.message}`)));
   });
-  const exited = new Promise<number>((resolve) => {
-    init.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
-    init.on('error', () => resolve(255));
-  });
+  const initPid = init.pid!;
   const sock = init.stdio[syncIndex] as Socket;
+  const childExit = new Promise<number>((resolve) => init.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 255))));
+  sock.on('error', () => {});
   sock.write(encodePlan(o.plan));
+
+  let reportExit: (code: number) => void = () => {};
+  const reported = new Promise<number>((resolve) => (reportExit = resolve));
+  const exited = Promise.race([reported, childExit]);
 
   return new Promise<Launched>((resolve, reject) => {
     let buf = Buffer.alloc(0);
@@ -69,13 +77,34 @@ export function launch(o: LaunchOptions): Promise<Launched> {
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
-      sock.removeAllListeners('data');
-      sock.destroy();
-      if (err) reject(err);
-      else resolve({ pid, init, exited });
+      if (err) {
+        sock.destroy();
+        reject(err);
+        return;
+      }
+      resolve({
+        pid,
+        exited,
+        kill(signal) {
+          try {
+            process.kill(initPid, signal);
+          } catch {
+            // hull-init is gone already
+          }
+        },
+        unref() {
+          sock.unref();
+          init.unref();
+        },
+        ...(init.stdin ? { stdin: init.stdin } : {}),
+        ...(init.stderr ? { stderr: init.stderr } : {}),
+      });
     };
-    init.on('error', (e) => finish(new Error(`cannot run ${initBinary()}: ${e.message}`)));
-    sock.on('error', () => {});
+    const reply = (t: number) => {
+      const m = Buffer.alloc(HEADER);
+      m.writeUInt32LE(t, 0);
+      if (!sock.destroyed) sock.write(m);
+    };
     sock.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= HEADER) {
@@ -90,16 +119,14 @@ export function launch(o: LaunchOptions): Promise<Launched> {
           pid = a;
           o.onPid?.(pid);
         } else if (type === Msg.READY) {
-          if (o.until === 'ready') finish();
+          finish();
+        } else if (type === Msg.EXIT) {
+          reportExit(a);
+          finish(new Error(`the container process exited with status ${a} before it was ready`));
         } else if (type === Msg.ERROR) {
           const step = o.plan[a]?.what ?? (a < 0 ? 'hull-init' : `plan step ${a}`);
           finish(new LaunchError(step, b, payload));
         } else if (type === Msg.SYNC) {
-          const reply = (t: number) => {
-            const m = Buffer.alloc(HEADER);
-            m.writeUInt32LE(t, 0);
-            if (!sock.destroyed) sock.write(m);
-          };
           (o.onSync ? o.onSync(a, pid) : Promise.resolve()).then(
             () => reply(Msg.CONTINUE),
             (e: Error) => {
@@ -110,13 +137,9 @@ export function launch(o: LaunchOptions): Promise<Launched> {
         }
       }
     });
-    sock.on('end', () => {
-      if (o.until === 'exec' && pid > 0) finish();
-      else finish(new Error('the container process exited before it was ready'));
+    sock.on('close', () => {
+      reportExit(255);
+      finish(new Error('the container process exited before it was ready'));
     });
   });
-}
-
-function signalNumber(name: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number>)[name] ?? 0;
 }

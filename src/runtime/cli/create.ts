@@ -33,7 +33,7 @@ export function verb(ctx: () => Context): Verb {
     max: 1,
     async run([id], f) {
       const { launched } = await create(ctx().store, createOptions(id!, f, false));
-      launched.init.unref();
+      launched.unref();
     },
   };
 }

@@ -1,5 +1,5 @@
 // hull-runtime: an OCI runtime with runc's command line.
-import { setWarnSink } from '../container.ts';
+import { setDebugSink, setWarnSink } from '../container.ts';
 import { HULL_VERSION } from '../features.ts';
 import { OCI_VERSION } from '../spec/default.ts';
 import { DEFAULT_ROOT } from '../state.ts';
@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const parsed = parse(program, argv.slice(2));
     globals = parsed.globals as GlobalOptions;
+    if (globals.debug) setDebugSink((m) => ctx().log('debug', m));
     setWarnSink((m) => {
       try {
         ctx().log('warning', m);

@@ -26,7 +26,7 @@ export function verb(ctx: () => Context): Verb {
         throw e;
       }
       if (f.detach) {
-        launched.init.unref();
+        launched.unref();
         return;
       }
       const code = await launched.exited;

@@ -241,9 +241,10 @@ export function compileHookPlan(o: HookPlanOptions): PlanOp[] {
   p.add(Op.CLONE, 'fork into the container', 0, 1, '', '', '');
   p.add(Op.CLOSE_FDS, 'close fds not meant for the hook', 3);
   const args = o.args.length > 0 ? o.args : [o.path];
+  // hooks name their program exactly: no PATH search
+  p.add(Op.EXEC_RESOLVE, `find hook ${o.path}`, o.path, '');
+  p.add(Op.READY, 'report ready');
   p.add(Op.EXEC, `run hook ${o.path}`, nulJoin(args), nulJoin(o.env), 0);
-  // OP_EXEC uses the resolved path when one was set; hooks name theirs exactly.
-  p.ops.splice(p.ops.length - 1, 0, { op: Op.EXEC_RESOLVE, args: [o.path, ''], what: `find hook ${o.path}` });
   return p.ops;
 }
 
@@ -445,10 +446,9 @@ function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: 
   if (process.noNewPrivileges) p.add(Op.NO_NEW_PRIVS, 'set no_new_privs');
   p.add(Op.UMASK, 'set umask', user.umask ?? 0o022);
   p.add(Op.CLOSE_FDS, 'close fds not meant for the container', 3 + extraFds);
-  if (waitStart) {
-    p.add(Op.READY, 'report ready');
-    p.add(Op.WAIT_START, 'wait for start');
-  }
+  // Everything that can fail has been done: the runtime may report success now.
+  p.add(Op.READY, 'report ready');
+  if (waitStart) p.add(Op.WAIT_START, 'wait for start');
   if (listenFds > 0) env.push(`LISTEN_FDS=${listenFds}`);
   p.add(Op.EXEC, `exec ${args[0]}`, nulJoin(args), nulJoin(env), listenFds > 0 ? 1 : 0);
 }

@@ -13,31 +13,30 @@ function argBytes(arg: Arg): Uint8Array {
   return b;
 }
 
-/** The wire form hull-init decodes (native/plan.h). */
+/** The wire form hull-init decodes (native/plan.h), framed by its length; one allocation. */
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
-  const parts: Uint8Array[] = [];
-  const header = Buffer.alloc(12);
-  header.writeUInt32LE(PLAN_MAGIC, 0);
-  header.writeUInt32LE(PLAN_VERSION, 4);
-  header.writeUInt32LE(ops.length, 8);
-  parts.push(header);
-  for (const { op, args } of ops) {
-    const h = Buffer.alloc(4);
-    h.writeUInt16LE(op, 0);
-    h.writeUInt16LE(args.length, 2);
-    parts.push(h);
-    for (const arg of args) {
-      const bytes = argBytes(arg);
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(bytes.length);
-      parts.push(len, bytes, new Uint8Array(1));
+  const encoded = ops.map(({ op, args }) => ({ op, args: args.map(argBytes) }));
+  let size = 4 + 12;
+  for (const { args } of encoded) {
+    size += 4;
+    for (const a of args) size += 4 + a.length + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let off = out.writeUInt32LE(size - 4, 0);
+  off = out.writeUInt32LE(PLAN_MAGIC, off);
+  off = out.writeUInt32LE(PLAN_VERSION, off);
+  off = out.writeUInt32LE(ops.length, off);
+  for (const { op, args } of encoded) {
+    off = out.writeUInt16LE(op, off);
+    off = out.writeUInt16LE(args.length, off);
+    for (const a of args) {
+      off = out.writeUInt32LE(a.length, off);
+      out.set(a, off);
+      off += a.length;
+      out[off++] = 0;
     }
   }
-  const body = Buffer.concat(parts);
-  const framed = Buffer.alloc(4 + body.length);
-  framed.writeUInt32LE(body.length, 0);
-  body.copy(framed, 4);
-  return framed;
+  return out;
 }
 
 /** NUL-separated strings, as OP_EXEC takes argv and envp. */

@@ -52,6 +52,7 @@ export const Msg = {
   SYNC: 2,
   READY: 3,
   ERROR: 4,
+  EXIT: 5,
   CONTINUE: 101,
   ABORT: 102,
 } as const;
