@@ -445,6 +445,10 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		delegate();
 	const char *verb = argv[i++];
+	if (!strcmp(verb, "create") || !strcmp(verb, "run") || !strcmp(verb, "exec")) {
+		warm_cgroup_lock();
+		delegate();
+	}
 	int all = 0, force = 0;
 	const char *pos[2] = { NULL, NULL };
 	int npos = 0;
@@ -464,10 +468,6 @@ int main(int argc, char **argv)
 		}
 	}
 	int is_kill = !strcmp(verb, "kill");
-	if (!strcmp(verb, "create") || !strcmp(verb, "run") || !strcmp(verb, "exec")) {
-		warm_cgroup_lock();
-		delegate();
-	}
 	if (!(!strcmp(verb, "state") || !strcmp(verb, "start") || !strcmp(verb, "delete") || is_kill))
 		delegate();
 	if (npos < 1 || (npos == 2 && !is_kill) || !valid_id(pos[0]))

@@ -80,9 +80,11 @@ export async function runContainerHook(kind: HookKind, hook: Hook, state: State,
     throw new HookError(`${kind} hook ${hook.path} failed: ${e.message}`);
   });
   let stderr = '';
-  launched.stderr!.on('data', (d: Buffer) => {
+  const err = launched.stderr!;
+  err.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
   });
+  const drained = new Promise<void>((resolve) => err.on('end', resolve).on('close', resolve));
   const stdin = launched.stdin as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
   stdin.on('error', () => {});
   stdin.end(JSON.stringify(state));
@@ -99,6 +101,8 @@ export async function runContainerHook(kind: HookKind, hook: Hook, state: State,
     : undefined;
   const code = await launched.exited;
   clearTimeout(timer);
+  // The status can come before the last of stderr; a daemon the hook left may hold it open.
+  await Promise.race([drained, new Promise((r) => setTimeout(r, 200))]);
   if (code !== 0 || timedOut) throw new HookError(describeExit(kind, hook, code, null, stderr, timedOut));
 }
 
