@@ -13,7 +13,7 @@ fi
 # are what the tests and benchmarks compare with and drive hull-runtime through.
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
+apt-get install -y -qq \
   busybox-static gcc make libc6-dev iproute2 procps python3 ca-certificates \
   runc crun podman conmon uidmap >/dev/null
 

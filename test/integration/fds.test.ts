@@ -2,10 +2,10 @@
 // fds 3.. to the container; every other fd of the runtime stays out of it.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { RUNTIME, bundle, processesUnder, rtWithFds, stateOf, waitFor, type Bundle } from './harness.ts';
+import { RUNTIME, bundle, processesUnder, rtWithFds, runCaptured, stateOf, waitFor, type Bundle } from './harness.ts';
 
 let b: Bundle | undefined;
 const opened: number[] = [];
@@ -119,25 +119,11 @@ test('before start, every fd of the blocked init but stdio and the preserved one
 
 /** Runs the runtime as systemd would after socket activation: LISTEN_PID is the runtime's pid. */
 function activated(x: Bundle, args: string[], fds: number[], listenFds: number): SpawnSyncReturns<string> {
-  const out = join(x.dir, '.activated-out');
-  const err = join(x.dir, '.activated-err');
-  const fo = openSync(out, 'w');
-  const fe = openSync(err, 'w');
-  try {
-    const r = spawnSync('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', RUNTIME, '--root', x.root, ...args], {
-      cwd: x.dir,
-      encoding: 'utf8',
-      env: { ...process.env, LISTEN_FDS: String(listenFds), LISTEN_FDNAMES: '' },
-      stdio: ['ignore', fo, fe, ...fds],
-      timeout: 30_000,
-    });
-    return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(fo);
-    closeSync(fe);
-    rmSync(out, { force: true });
-    rmSync(err, { force: true });
-  }
+  return runCaptured(x.dir, '/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', RUNTIME, '--root', x.root, ...args], {
+    env: { ...process.env, LISTEN_FDS: String(listenFds), LISTEN_FDNAMES: '' },
+    extra: fds,
+    stdin: 'ignore',
+  });
 }
 
 test('LISTEN_FDS passes the activated fds and sets LISTEN_FDS and LISTEN_PID=1 in the container', () => {

@@ -61,26 +61,9 @@ export function bundle(args: string[] = ['true'], mutate?: (s: Spec) => void): B
       writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
     },
     rt(a, o = {}) {
-      // Output goes through files: a detached container keeps its stdio open, and spawnSync
-      // would wait for a pipe held by it.
-      const out = join(dir, `.out-${++calls}`);
-      const err = join(dir, `.err-${calls}`);
-      const fo = openSync(out, 'w');
-      const fe = openSync(err, 'w');
-      try {
-        const r = spawnSync(RUNTIME, ['--root', root, ...a], {
-          cwd: dir, encoding: 'utf8', input: o.input ?? '', env: o.env ?? process.env, timeout: o.timeout ?? 30_000,
-          // SIGTERM would be forwarded to the container, whose pid 1 may ignore it
-          killSignal: 'SIGKILL',
-          stdio: ['pipe', fo, fe],
-        });
-        return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-      } finally {
-        closeSync(fo);
-        closeSync(fe);
-        rmSync(out, { force: true });
-        rmSync(err, { force: true });
-      }
+      return runCaptured(dir, RUNTIME, ['--root', root, ...a], {
+        input: o.input ?? '', env: o.env ?? process.env, timeout: o.timeout ?? 30_000, extra: [],
+      });
     },
     ok(a, o) {
       const r = b.rt(a, o);
@@ -97,6 +80,36 @@ export function bundle(args: string[] = ['true'], mutate?: (s: Spec) => void): B
   return b;
 }
 
+/**
+ * Runs a command with its output going through files: a detached container keeps its stdio
+ * open, and spawnSync would wait for a pipe held by it. extra are fds passed from 3 up.
+ */
+export function runCaptured(
+  dir: string,
+  cmd: string,
+  args: string[],
+  o: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number; extra?: number[]; stdin?: 'pipe' | 'ignore' } = {},
+): SpawnSyncReturns<string> {
+  const out = join(dir, `.out-${++calls}`);
+  const err = join(dir, `.err-${calls}`);
+  const fo = openSync(out, 'w');
+  const fe = openSync(err, 'w');
+  try {
+    const r = spawnSync(cmd, args, {
+      cwd: dir, encoding: 'utf8', input: o.input ?? '', env: o.env ?? process.env, timeout: o.timeout ?? 30_000,
+      // SIGTERM would be forwarded to the container, whose pid 1 may ignore it
+      killSignal: 'SIGKILL',
+      stdio: [o.stdin ?? 'pipe', fo, fe, ...(o.extra ?? [])],
+    });
+    return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    closeSync(fo);
+    closeSync(fe);
+    rmSync(out, { force: true });
+    rmSync(err, { force: true });
+  }
+}
+
 /** After a test: no mount, cgroup, process or state directory of it may remain. */
 export function assertNoLeaks(b: Bundle): void {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(b.dir));
@@ -107,6 +120,7 @@ export function assertNoLeaks(b: Bundle): void {
   }
   const state = existsSync(b.root) ? readdirSync(b.root) : [];
   assert.deepEqual(state, [], 'state directories leaked');
+  assert.deepEqual(processesUnder(b.dir), [], 'processes leaked');
 }
 
 /** Creates, starts, waits for the container to stop, returns its output via a file in the rootfs. */
@@ -179,20 +193,5 @@ export function rtWithFds(
   fds: number[],
   opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
 ): SpawnSyncReturns<string> {
-  const out = join(b.dir, `.out-fds-${++calls}`);
-  const err = join(b.dir, `.err-fds-${calls}`);
-  const fo = openSync(out, 'w');
-  const fe = openSync(err, 'w');
-  try {
-    const r = spawnSync(RUNTIME, ['--root', b.root, ...args], {
-      cwd: b.dir, encoding: 'utf8', input: opts.input ?? '', env: opts.env ?? process.env, timeout: 30_000,
-      stdio: ['pipe', fo, fe, ...fds],
-    });
-    return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(fo);
-    closeSync(fe);
-    rmSync(out, { force: true });
-    rmSync(err, { force: true });
-  }
+  return runCaptured(b.dir, RUNTIME, ['--root', b.root, ...args], { ...opts, extra: fds });
 }

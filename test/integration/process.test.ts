@@ -6,15 +6,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { capabilityMask } from '../../src/runtime/capabilities.ts';
-import { bundle, processesUnder, type Bundle } from './harness.ts';
+import { bundle, type Bundle } from './harness.ts';
 
 let b: Bundle | undefined;
 afterEach(() => {
-  if (!b) return;
-  const dir = b.dir;
-  b.cleanup();
+  b?.cleanup();
   b = undefined;
-  assert.deepEqual(processesUnder(dir), [], 'processes leaked');
 });
 
 /** Runs the bundle in the foreground and returns its stdout, asserting it exited 0. */

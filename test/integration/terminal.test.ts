@@ -5,17 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bundle, processesUnder, spawn, stateOf, waitFor, type Bundle } from './harness.ts';
+import { bundle, spawn, stateOf, waitFor, type Bundle } from './harness.ts';
 
 const RECEIVER = fileURLToPath(new URL('./helpers/console-receiver.py', import.meta.url));
 
 let b: Bundle | undefined;
 afterEach(() => {
-  if (!b) return;
-  const dir = b.dir;
-  b.cleanup();
+  b?.cleanup();
   b = undefined;
-  assert.deepEqual(processesUnder(dir), [], 'processes leaked');
 });
 
 interface Received {
