@@ -220,3 +220,10 @@ test('a container hook runs its exact path in the container namespaces', () => {
   assert.deepEqual(codes(plan), [Op.NSOPEN, Op.NSOPEN, Op.NSJOIN, Op.CLONE, Op.CLOSE_FDS, Op.EXEC_RESOLVE, Op.READY, Op.EXEC]);
   assert.equal(find(plan, Op.CLONE)[0]!.args[1], 1);
 });
+
+test('mount options hull cannot honour are refused, not ignored', () => {
+  const tmp = spec((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }));
+  assert.throws(() => compileCreatePlan(opts(tmp)), /\/t: the tmpcopyup option is not supported/);
+  const idmap = spec((s) => s.mounts!.push({ destination: '/m', type: 'bind', source: '/srv', options: ['rbind', 'idmap'] }));
+  assert.throws(() => compileCreatePlan(opts(idmap)), /\/m: id-mapped mounts are not supported/);
+});

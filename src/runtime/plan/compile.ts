@@ -337,6 +337,10 @@ function isBind(m: Mount): boolean {
 function compileMount(p: Plan, m: Mount, o: CreatePlanOptions): void {
   const dest = clean(m.destination);
   const opts = parseMountOptions(m.options ?? []);
+  if (opts.tmpcopyup || opts.idmap || m.uidMappings?.length || m.gidMappings?.length) {
+    const what = opts.tmpcopyup ? 'the tmpcopyup option is' : 'id-mapped mounts are';
+    throw new Error(`config.json: mounts: ${dest}: ${what} not supported by hull-runtime yet`);
+  }
   const data = opts.data.join(',');
   if (m.type === 'cgroup') {
     compileCgroupMount(p, dest, opts.flags, o);

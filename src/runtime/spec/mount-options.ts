@@ -118,16 +118,10 @@ const RECURSIVE_ATTRS: Record<string, readonly [boolean, number]> = {
 };
 
 /**
- * Every option name hull gives a meaning to, sorted, as `features` reports them.
- * "idmap" and "ridmap" are understood too, but the features document reports them
- * under linux.mountExtensions, as runc does.
+ * Every option name hull applies, sorted, as `features` reports them. "tmpcopyup", "idmap"
+ * and "ridmap" are parsed but refused at create: hull-runtime does not make them yet.
  */
-export const MOUNT_OPTIONS: readonly string[] = [
-  ...Object.keys(FLAGS),
-  ...Object.keys(PROPAGATION),
-  ...Object.keys(RECURSIVE_ATTRS),
-  'tmpcopyup',
-].sort();
+export const MOUNT_OPTIONS: readonly string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_ATTRS)].sort();
 
 export interface MountOptions {
   /** mount(2) flags to set, MS_BIND and MS_REC included for bind/rbind. */
