@@ -42,7 +42,7 @@ function cgroupMountsFor(dirs: string[]): { mountpoint: string; version: 1 | 2 }
   });
 }
 
-export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
+function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
   const path = join(bundle, 'config.json');
   let text: string;
   try {
@@ -131,7 +131,7 @@ function namespaceTypes(spec: Spec): NamespaceType[] {
   return (spec.linux?.namespaces ?? []).map((n) => n.type);
 }
 
-export function writePidFile(path: string, pid: number): void {
+function writePidFile(path: string, pid: number): void {
   const abs = resolve(path);
   const tmp = join(dirname(abs), `.${Date.now()}.${process.pid}.pid`);
   writeFileSync(tmp, String(pid));
@@ -221,14 +221,8 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     if (o.pidFile) writePidFile(o.pidFile, saved.pid);
     return { saved, launched };
   } catch (e) {
-    // hull-init itself joined the cgroups too (and waits there in foreground mode): kill
-    // everything in them, and give exiting processes a moment to leave, as remove() does.
-    if (pid > 0 || resolvedDirs.length > 0) await killAndWait([...(pid > 0 ? [pid] : []), ...cgroupPids(resolvedDirs)]);
-    let left = removeCgroups(cgroupCreated, resolvedDirs);
-    for (let i = 0; left.length > 0 && i < 100; i++) {
-      await sleep(10);
-      left = removeCgroups(cgroupCreated, resolvedDirs);
-    }
+    // hull-init itself joined the cgroups too (and waits there in foreground mode)
+    const left = await teardown(pid > 0 ? pid : undefined, resolvedDirs, cgroupCreated);
     if (hooksRan && saved) await runPoststop(store, saved).catch(() => {});
     store.remove(o.id);
     if (left.length > 0) warn(`could not remove cgroups ${left.join(', ')}`);
@@ -292,7 +286,7 @@ async function waitForExec(pid: number, exe: string, timeoutMs = 10_000): Promis
   }
 }
 
-export function signalNumber(sig: string): number {
+function signalNumber(sig: string): number {
   const s = sig.toUpperCase();
   if (/^\d+$/.test(s)) {
     const n = Number(s);
@@ -340,6 +334,22 @@ async function killAndWait(pids: number[], timeoutMs = 10_000): Promise<void> {
   }
 }
 
+/**
+ * Kills whatever is left of a container (its init and everything in its cgroups, hull-init
+ * included) and removes the cgroups create made. Returns the cgroup directories still busy.
+ */
+async function teardown(pid: number | undefined, dirs: string[], created: string[]): Promise<string[]> {
+  const pids = cgroupPids(dirs);
+  if (pid !== undefined || pids.length > 0) await killAndWait([...(pid !== undefined ? [pid] : []), ...pids]);
+  let left = removeCgroups(created, dirs);
+  for (let i = 0; left.length > 0 && i < 100; i++) {
+    // an exiting process leaves its cgroup a moment after it is reaped
+    await sleep(10);
+    left = removeCgroups(created, dirs);
+  }
+  return left;
+}
+
 async function runPoststop(store: StateStore, saved: Saved): Promise<void> {
   const state = { ...ociState(store, saved), status: 'stopped' as const };
   delete state.pid;
@@ -363,15 +373,7 @@ export async function remove(store: StateStore, id: string, force: boolean): Pro
   }
   const st = status(store, saved);
   if (st === 'running' && !force) throw new Error(`cannot delete container ${id} that is not stopped: ${st}`);
-  if (st !== 'stopped' || cgroupPids(saved.cgroupDirs).length > 0) {
-    await killAndWait([...(alive(saved) ? [saved.pid] : []), ...cgroupPids(saved.cgroupDirs)]);
-  }
-  let left = removeCgroups(saved.cgroupCreated, saved.cgroupDirs);
-  for (let i = 0; left.length > 0 && i < 100; i++) {
-    // an exiting process leaves its cgroup a moment after it is reaped
-    await sleep(10);
-    left = removeCgroups(saved.cgroupCreated, saved.cgroupDirs);
-  }
+  const left = await teardown(alive(saved) ? saved.pid : undefined, saved.cgroupDirs, saved.cgroupCreated);
   if (left.length > 0) throw new Error(`cannot remove cgroups of ${id}: ${left.join(', ')} still busy`);
   await runPoststop(store, saved);
   store.remove(id);

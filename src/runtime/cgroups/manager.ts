@@ -32,8 +32,8 @@ export function resolveCgroupDirs(cgroupsPath: string | undefined, id: string, l
   const dirs: string[] = [];
   for (const h of usable(lay)) {
     const base = posix.isAbsolute(rel) ? '/' : own.get(hierarchyKey(h)) ?? '/';
+    // normalizing an absolute join clamps ".." at the hierarchy's root
     const inner = posix.normalize(posix.join('/', base, rel));
-    if (inner.split('/').includes('..')) throw new Error(`cgroupsPath ${rel} escapes the cgroup root`);
     // The mount may show a subtree (a container's own cgroup ns); strip that prefix.
     const shown = h.mountRoot !== '/' && inner.startsWith(h.mountRoot) ? inner.slice(h.mountRoot.length) : inner;
     dirs.push(posix.join(h.mountpoint, shown));

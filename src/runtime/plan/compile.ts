@@ -157,11 +157,11 @@ export function compileCreatePlan(o: CreatePlanOptions): PlanOp[] {
     compileRootfs(p, o, !!userNs);
   } else {
     // No mount namespace of our own: runc's behaviour is a bare chroot, touching no mounts.
-    if (mountNs?.path === undefined && (spec.mounts?.length ?? 0) > 0 && !mountNs) {
+    if (!mountNs && (spec.mounts?.length ?? 0) > 0) {
       throw new Error('config.json: mounts: a container without a mount namespace cannot have mounts');
     }
     writeSysctls(p, spec);
-    if (hasHooks(spec, 'create')) p.add(Op.SYNC, 'run create hooks', SyncTag.CREATE_HOOKS);
+    if (hasCreateHooks(spec)) p.add(Op.SYNC, 'run create hooks', SyncTag.CREATE_HOOKS);
     p.add(Op.PIVOT_ROOT, 'chroot into the rootfs', o.rootfs, 2);
   }
 
@@ -253,11 +253,10 @@ function requireOwnNs(spec: Spec, type: NamespaceType, field: string): void {
   if (!ns) throw new Error(`config.json: ${field}: cannot be set without a private ${type} namespace`);
 }
 
-function hasHooks(spec: Spec, when: 'create'): boolean {
+/** Hooks that run at the create sync point, before pivot_root. */
+function hasCreateHooks(spec: Spec): boolean {
   const h = spec.hooks;
-  if (!h) return false;
-  if (when === 'create') return !!(h.prestart?.length || h.createRuntime?.length || h.createContainer?.length);
-  return false;
+  return !!(h?.prestart?.length || h?.createRuntime?.length || h?.createContainer?.length);
 }
 
 function joinNamespacePaths(p: Plan, spec: Spec): void {
@@ -310,7 +309,7 @@ function compileRootfs(p: Plan, o: CreatePlanOptions, inUserNs: boolean): void {
   writeSysctls(p, spec);
   for (const path of spec.linux?.maskedPaths ?? []) p.add(Op.MASK, `mask ${path}`, clean(path));
   for (const path of spec.linux?.readonlyPaths ?? []) p.add(Op.READONLY, `make ${path} read-only`, clean(path));
-  if (hasHooks(spec, 'create')) p.add(Op.SYNC, 'run create hooks', SyncTag.CREATE_HOOKS);
+  if (hasCreateHooks(spec)) p.add(Op.SYNC, 'run create hooks', SyncTag.CREATE_HOOKS);
 
   p.add(Op.PIVOT_ROOT, o.noPivot ? 'move the rootfs to / (no pivot)' : 'pivot_root into the rootfs', o.rootfs, o.noPivot ? 1 : 0);
   if (prop) {
