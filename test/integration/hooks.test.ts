@@ -302,7 +302,7 @@ test('a prestart hook that outlives its timeout is killed and fails create', () 
   assert.deepEqual(processesUnder(b.dir), [], 'the hook and its children were killed');
 });
 
-test('a hook that leaves a daemon holding its stderr does not hold up create', () => {
+test('a hook that leaves a daemon holding its stderr does not hold up create', async () => {
   const h = hookBundle(['true'], (h) => ({
     prestart: [h.script('daemon.sh', `sleep 60 & echo $! > ${h.b.dir}/daemon.pid`), h.rec('prestart-after')],
   }));
@@ -311,7 +311,10 @@ test('a hook that leaves a daemon holding its stderr does not hold up create', (
     b.ok(['run', b.id]);
     assert.deepEqual(kinds(h), ['prestart-after']);
   } finally {
-    process.kill(Number(readFileSync(join(b.dir, 'daemon.pid'), 'utf8')), 'SIGKILL');
+    const daemon = Number(readFileSync(join(b.dir, 'daemon.pid'), 'utf8'));
+    process.kill(daemon, 'SIGKILL');
+    // the leak check after the test must not see it still dying
+    await waitFor(() => !existsSync(`/proc/${daemon}/cwd`) || processesUnder(b!.dir).length === 0, 'the daemon to die');
   }
 });
 
