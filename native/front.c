@@ -34,6 +34,11 @@ struct facts {
 	int start_hooks, stop_hooks;
 	int nleaf, nmade;
 	char *leaf[MAX_DIRS], *made[MAX_DIRS];
+	/* where "paused" is read: 0 no freezer, 1 v1 freezer.state, 2 cgroup.freeze; -1 not recorded */
+	int freezer;
+	char *freezer_dir;
+	/* the cgroup2 directory whose cgroup.kill kills the whole container, if it has one */
+	char *cgkill;
 };
 
 /* dist/<name> beside this program */
@@ -127,6 +132,7 @@ static int load_facts(const char *dir, struct facts *f)
 	if (!text)
 		return -1;
 	memset(f, 0, sizeof *f);
+	f->freezer = -1;
 	int version = 0;
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
@@ -147,8 +153,16 @@ static int load_facts(const char *dir, struct facts *f)
 			f->leaf[f->nleaf++] = sp;
 		else if (!strcmp(line, "made") && f->nmade < MAX_DIRS)
 			f->made[f->nmade++] = sp;
+		else if (!strcmp(line, "freezer") && !strcmp(sp, "none"))
+			f->freezer = 0;
+		else if (!strcmp(line, "freezer") && (sp[0] == '1' || sp[0] == '2') && sp[1] == ' ') {
+			f->freezer = sp[0] - '0';
+			f->freezer_dir = sp + 2;
+		} else if (!strcmp(line, "cgkill"))
+			f->cgkill = sp;
 	}
-	return version == 1 && f->pid > 0 ? 0 : -1;
+	/* without the freezer fact (a container made before it existed) "paused" cannot be told */
+	return version == 1 && f->pid > 0 && f->freezer >= 0 ? 0 : -1;
 }
 
 /* Field 22 of /proc/<pid>/stat; empty when the process is gone or a zombie. */
@@ -185,11 +199,46 @@ static int alive(const struct facts *f)
 	return now[0] && !strcmp(now, f->start);
 }
 
+/* <dir>/<name>'s first line, or "" when it cannot be read */
+static void read_line(const char *dir, const char *name, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *text = read_file(path, NULL);
+	out[0] = '\0';
+	if (!text)
+		return;
+	snprintf(out, len, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+}
+
+/*
+ * The same rule as isFrozen() in src/runtime/cgroups/freezer.ts: the container's own cgroup
+ * was asked to freeze (v1: not THAWED and self_freezing, v2: cgroup.freeze is 1).
+ */
+static int paused(const struct facts *f)
+{
+	char v[32];
+	if (f->freezer == 2) {
+		read_line(f->freezer_dir, "cgroup.freeze", v, sizeof v);
+		return !strcmp(v, "1");
+	}
+	if (f->freezer != 1)
+		return 0;
+	read_line(f->freezer_dir, "freezer.state", v, sizeof v);
+	if (!v[0] || !strcmp(v, "THAWED"))
+		return 0;
+	read_line(f->freezer_dir, "freezer.self_freezing", v, sizeof v);
+	return !v[0] || !strcmp(v, "1");
+}
+
 static const char *status(const char *dir, const struct facts *f)
 {
 	char fifo[PATH_MAX];
 	if (!alive(f))
 		return "stopped";
+	if (paused(f))
+		return "paused";
 	snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
 	return access(fifo, F_OK) == 0 ? "created" : "running";
 }
@@ -284,6 +333,8 @@ static int verb_start(const char *id, const char *dir, const struct facts *f)
 	const char *st = status(dir, f);
 	if (!strcmp(st, "stopped"))
 		die("cannot start a container that has stopped", id);
+	if (!strcmp(st, "paused"))
+		die("cannot start a container in the paused state", id);
 	if (strcmp(st, "created"))
 		die("cannot start a container in the running state", id);
 	char fifo[PATH_MAX];
@@ -298,19 +349,43 @@ static int verb_start(const char *id, const char *dir, const struct facts *f)
 	return 0;
 }
 
+/* SIGKILLs everything in the container's cgroup in the kernel; 0, or -1 when that cannot be done */
+static int cgroup_kill(const struct facts *f)
+{
+	char path[PATH_MAX];
+	if (!f->cgkill)
+		return -1;
+	snprintf(path, sizeof path, "%s/cgroup.kill", f->cgkill);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1; /* the cgroup is gone, and with it every process */
+	int ok = write(fd, "1", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Signalling a paused container (thawing after SIGKILL) and --all with any other signal than
+ * SIGKILL (freeze, signal, thaw) are left to the TypeScript side.
+ */
 static int verb_kill(const char *id, const char *dir, const struct facts *f, const char *sigs, int all)
 {
 	int sig = parse_signal(sigs);
 	if (sig < 0)
 		delegate();
-	if (!strcmp(status(dir, f), "stopped"))
+	/* frozen with a dead init ("stopped") counts too: whatever is left needs the thaw */
+	if (paused(f))
+		delegate();
+	const char *st = status(dir, f);
+	if (all) {
+		if (sig != SIGKILL || cgroup_kill(f) < 0)
+			delegate();
+		return 0;
+	}
+	if (!strcmp(st, "stopped"))
 		die("container not running", id);
-	int pids[4096], n = all ? cgroup_pids(f, pids, 4096) : 0;
-	if (n == 0)
-		pids[n++] = f->pid;
-	for (int i = 0; i < n; i++)
-		if (kill(pids[i], sig) < 0 && errno != ESRCH)
-			die("cannot signal the container's processes", id);
+	if (kill(f->pid, sig) < 0 && errno != ESRCH)
+		die("cannot signal the container's processes", id);
 	return 0;
 }
 
@@ -321,13 +396,20 @@ static int verb_delete(const char *id, const char *dir, const struct facts *f, i
 	const char *st = status(dir, f);
 	if (!strcmp(st, "running") && !force)
 		die("cannot delete container %s that is not stopped: running", id);
+	if (!strcmp(st, "paused") && !force)
+		die("cannot delete container %s that is not stopped: paused", id);
+	if (paused(f))
+		delegate(); /* kill, then thaw so that the frozen processes can die */
 	int pids[4096];
 	int n = cgroup_pids(f, pids, 4096);
 	if (strcmp(st, "stopped") || n > 0) {
+		/* without cgroup.kill, the freeze-signal-thaw way that lets nothing fork away is TypeScript's */
+		if (!f->cgkill)
+			delegate();
 		if (alive(f))
 			kill(f->pid, SIGKILL);
-		for (int i = 0; i < n; i++)
-			kill(pids[i], SIGKILL);
+		if (cgroup_kill(f) < 0)
+			delegate();
 		for (int waited = 0; (alive(f) || cgroup_pids(f, pids, 4096) > 0); waited++) {
 			if (waited > 2000)
 				delegate();

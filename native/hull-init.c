@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/bpf.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -61,6 +62,7 @@ static int sync_fd = -1;
 static int root_fd = -1;      /* the rootfs, for resolving paths inside it */
 static int console_fd = -1;   /* connected --console-socket */
 static int fifo_fd = -1;      /* exec fifo held open until start */
+static int seccomp_listener_sock = -1; /* connected by OP_SECCOMP_CONNECT, used by the clone */
 static int ns_fds[16];
 static int ns_types[16];
 static const char *ns_paths[16];
@@ -68,6 +70,7 @@ static int ns_count;
 static char exec_path[4096];
 static int cur_op = -1;
 static pid_t child_pid;
+static int ready_sent;         /* a plan with no process to exec ends after READY */
 
 /* ---- reporting ---------------------------------------------------------------------------- */
 
@@ -101,6 +104,10 @@ __attribute__((noreturn, format(printf, 2, 3))) static void fail(int err, const 
 	_exit(err == ENOENT ? 127 : 126);
 }
 
+/* What the runtime sent with its last MSG_CONTINUE (the seccomp listener's state JSON). */
+static char *continue_payload;
+static size_t continue_len;
+
 static void wait_continue(void)
 {
 	struct sync_msg m;
@@ -110,6 +117,22 @@ static void wait_continue(void)
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof m || m.type != MSG_CONTINUE)
 		_exit(1); /* the runtime went away or aborted: nothing to report to */
+	free(continue_payload);
+	continue_payload = NULL;
+	continue_len = 0;
+	if (!m.len)
+		return;
+	if (m.len > (16u << 20))
+		fail(E2BIG, "sync payload of %u bytes", m.len);
+	continue_payload = malloc(m.len);
+	if (!continue_payload)
+		fail(ENOMEM, "sync payload");
+	do
+		n = recv(sync_fd, continue_payload, m.len, MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)m.len)
+		_exit(1);
+	continue_len = m.len;
 }
 
 /* ---- plan decoding ------------------------------------------------------------------------ */
@@ -383,6 +406,11 @@ static void op_clone(const struct op *op)
 	}
 	close(go[0]);
 	child_pid = pid;
+	/* the agent sees the end of the state only when every copy of the socket is closed */
+	if (seccomp_listener_sock >= 0) {
+		close(seccomp_listener_sock);
+		seccomp_listener_sock = -1;
+	}
 	char path[64];
 	if (op->args[3].len || op->args[4].len) {
 		snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
@@ -604,7 +632,9 @@ static void op_mask(const struct op *op)
 		fail(errno, "stat %s", S(op, 0));
 	fd_path(fd, path, sizeof path);
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1") < 0)
+		/* the plan may give the data, to add an SELinux context= */
+		const char *data = op->argc > 1 ? S(op, 1) : "size=0k,nr_inodes=1";
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, data) < 0)
 			fail(errno, "mask %s", S(op, 0));
 	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
 		fail(errno, "mask %s", S(op, 0));
@@ -826,33 +856,104 @@ static void op_user(const struct op *op)
 		fail(errno, "setuid %u", uid);
 }
 
+static void op_ioprio(const struct op *op)
+{
+	/* linux/ioprio.h: IOPRIO_WHO_PROCESS = 1, the class above 13 bits of level */
+	int value = (int)((U(op, 0) << 13) | U(op, 1));
+	if (syscall(SYS_ioprio_set, 1, 0, value) < 0)
+		fail(errno, "ioprio_set class %d level %d", (int)U(op, 0), (int)U(op, 1));
+}
+
+/* linux/sched/types.h, SCHED_ATTR_SIZE_VER1; named apart from libc's, which newer glibc has */
+struct hull_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint32_t sched_util_min;
+	uint32_t sched_util_max;
+};
+
+static void op_sched(const struct op *op)
+{
+	struct hull_sched_attr attr = {
+		.size = sizeof attr,
+		.sched_policy = (uint32_t)U(op, 0),
+		.sched_flags = U(op, 1),
+		.sched_nice = (int32_t)U(op, 2),
+		.sched_priority = (uint32_t)U(op, 3),
+		.sched_runtime = U(op, 4),
+		.sched_deadline = U(op, 5),
+		.sched_period = U(op, 6),
+	};
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		fail(errno, "sched_setattr policy %u", attr.sched_policy);
+}
+
+/*
+ * The runtime-spec's container process state: the JSON as regular data, the listener fd as
+ * SCM_RIGHTS with the first part of it. Returns 0 or an errno.
+ */
+static int send_state_with_fd(int sock, int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { (void *)(data + off), len - off };
+		struct msghdr msg = { 0 };
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (off == 0) {
+			msg.msg_control = cbuf;
+			msg.msg_controllen = sizeof cbuf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &fd, sizeof fd);
+		}
+		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EPIPE;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static void op_seccomp(const struct op *op)
 {
-	struct sock_fprog prog = {
-		.len = (unsigned short)(op->args[0].len / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)(void *)op->args[0].p,
-	};
-	if (op->args[0].len % sizeof(struct sock_filter) || prog.len == 0)
-		fail(EINVAL, "malformed seccomp program");
+	size_t len = op->args[0].len;
+	unsigned flags = (unsigned)U(op, 1);
+	if (len % sizeof(struct sock_filter) || len == 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		fail(EINVAL, "malformed seccomp program of %zu bytes", len);
+	if ((flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && (seccomp_listener_sock < 0 || !continue_len))
+		fail(EINVAL, "a seccomp listener needs a connected socket and the state to send");
 	/* the plan buffer is only byte aligned; copy to satisfy the kernel's struct access */
-	struct sock_filter *copy = malloc(op->args[0].len);
+	struct sock_filter *copy = malloc(len);
 	if (!copy)
 		fail(ENOMEM, "seccomp");
-	memcpy(copy, op->args[0].p, op->args[0].len);
-	prog.filter = copy;
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)U(op, 1), &prog);
+	memcpy(copy, op->args[0].p, len);
+	struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = copy };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (fd < 0)
 		fail(errno, "load seccomp filter");
-	const char *listener = S(op, 2);
-	if ((U(op, 1) & SECCOMP_FILTER_FLAG_NEW_LISTENER) && *listener) {
-		int s = connect_unix(listener);
-		if (s < 0)
-			fail(errno, "connect to seccomp listener %s", listener);
-		send_fd(s, (int)fd, "seccomp");
-		close(s);
-		close((int)fd);
-	}
 	free(copy);
+	if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		return;
+	/* From here on every syscall is filtered: the fewer the better, and sendmsg must pass. */
+	int err = send_state_with_fd(seccomp_listener_sock, (int)fd, continue_payload, continue_len);
+	/* With no listener fd left open, a notifying syscall fails with ENOSYS instead of hanging. */
+	close((int)fd);
+	close(seccomp_listener_sock);
+	seccomp_listener_sock = -1;
+	if (err)
+		fail(err, "send the seccomp listener fd");
 }
 
 static void split_nul(const struct arg *a, char **out, size_t max)
@@ -883,6 +984,110 @@ static void op_exec(const struct op *op)
 	const char *path = exec_path[0] ? exec_path : argv[0];
 	execve(path, argv, envp);
 	fail(errno, "exec %s", path);
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+/* The ids of the device programs attached to the cgroup itself (not inherited ones). */
+static uint32_t *attached_device_programs(int dir, const char *path, uint32_t *count)
+{
+	for (uint32_t cap = 64;; cap *= 2) {
+		uint32_t *ids = calloc(cap, sizeof *ids);
+		if (!ids)
+			fail(ENOMEM, "query device programs of %s", path);
+		union bpf_attr a;
+		memset(&a, 0, sizeof a);
+		a.query.target_fd = (uint32_t)dir;
+		a.query.attach_type = BPF_CGROUP_DEVICE;
+		a.query.prog_ids = (uint64_t)(uintptr_t)ids;
+		a.query.prog_cnt = cap;
+		if (sys_bpf(BPF_PROG_QUERY, &a) == 0) {
+			*count = a.query.prog_cnt;
+			return ids;
+		}
+		free(ids);
+		if (errno != ENOSPC || cap >= 65536)
+			fail(errno, "query device programs of %s", path);
+	}
+}
+
+/*
+ * Load a BPF_PROG_TYPE_CGROUP_DEVICE program, attach it to a cgroup2 directory with
+ * BPF_F_ALLOW_MULTI, then detach what was attached there before: the cgroup is never left
+ * without a filter, and ends with exactly the new one.
+ */
+static void op_bpf_devices(const struct op *op)
+{
+	const char *path = S(op, 0), *license = S(op, 2);
+	uint32_t len = op->args[1].len;
+	if (len == 0 || len % sizeof(struct bpf_insn))
+		fail(EINVAL, "malformed device program (%u bytes)", len);
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		fail(errno, "open cgroup %s", path);
+	uint32_t old_count = 0;
+	uint32_t *old = attached_device_programs(dir, path, &old_count);
+
+	/* the plan buffer is only byte aligned */
+	struct bpf_insn *insns = malloc(len);
+	if (!insns)
+		fail(ENOMEM, "device program");
+	memcpy(insns, op->args[1].p, len);
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = len / sizeof(struct bpf_insn);
+	a.license = (uint64_t)(uintptr_t)license;
+	memcpy(a.prog_name, "hull_devices", sizeof "hull_devices");
+	int prog = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	if (prog < 0) {
+		/* again with the verifier's log, only now: a log that does not fit fails a good load */
+		int err = errno;
+		static char log[1 << 16];
+		a.log_level = 1;
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = sizeof log;
+		log[0] = '\0';
+		if (sys_bpf(BPF_PROG_LOAD, &a) >= 0 || !log[0])
+			fail(err, "load the device program (%u instructions)", a.insn_cnt);
+		size_t n = strnlen(log, sizeof log);
+		while (n && log[n - 1] == '\n')
+			log[--n] = '\0';
+		/* the verifier's verdict is at the end of its log */
+		const char *tail = n > 700 ? log + n - 700 : log;
+		fail(err, "load the device program (%u instructions): verifier log: %s%s", a.insn_cnt, n > 700 ? "..." : "", tail);
+	}
+	memset(&a, 0, sizeof a);
+	a.target_fd = (uint32_t)dir;
+	a.attach_bpf_fd = (uint32_t)prog;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
+		fail(errno, "attach the device program to %s", path);
+	for (uint32_t i = 0; i < old_count; i++) {
+		memset(&a, 0, sizeof a);
+		a.prog_id = old[i];
+		int fd = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* gone meanwhile */
+		if (fd < 0)
+			fail(errno, "open the old device program %u of %s", old[i], path);
+		memset(&a, 0, sizeof a);
+		a.target_fd = (uint32_t)dir;
+		a.attach_bpf_fd = (uint32_t)fd;
+		a.attach_type = BPF_CGROUP_DEVICE;
+		if (sys_bpf(BPF_PROG_DETACH, &a) < 0 && errno != ENOENT)
+			fail(errno, "detach the old device program %u from %s", old[i], path);
+		close(fd);
+	}
+	free(old);
+	free(insns);
+	close(prog);
+	close(dir);
 }
 
 /* For messages only: the name of one CLONE_NEW* flag, as config.json spells it. */
@@ -1071,6 +1276,10 @@ static void run(const struct op *op)
 		break;
 	case OP_READY:
 		send_msg(MSG_READY, 0, 0, NULL, 0);
+		ready_sent = 1;
+		break;
+	case OP_BPF_DEVICES:
+		op_bpf_devices(op);
 		break;
 	case OP_WAIT_START: {
 		char c;
@@ -1097,6 +1306,18 @@ static void run(const struct op *op)
 		break;
 	case OP_MOUNT_SETATTR:
 		op_mount_setattr(op);
+		break;
+	case OP_IOPRIO:
+		op_ioprio(op);
+		break;
+	case OP_SCHED:
+		op_sched(op);
+		break;
+	case OP_SECCOMP_CONNECT:
+		/* before any namespace or pivot_root: the path is the host's, seen from the runtime */
+		seccomp_listener_sock = connect_unix(S(op, 0));
+		if (seccomp_listener_sock < 0)
+			fail(errno, "connect to seccomp listener %s", S(op, 0));
 		break;
 	default:
 		fail(EINVAL, "unknown plan op %u", op->code);
@@ -1169,5 +1390,8 @@ int main(int argc, char **argv)
 		run(&ops[i]);
 	}
 	cur_op = -1;
+	/* host-side work (a device filter) has no process to exec: done once READY went out */
+	if (ready_sent)
+		_exit(0);
 	fail(EINVAL, "plan ended without exec");
 }

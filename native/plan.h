@@ -28,7 +28,7 @@ enum plan_op {
 	OP_SYMLINK = 12,      /* target, linkpath */
 	OP_MKDIR = 13,        /* path, mode */
 	OP_PIVOT_ROOT = 14,   /* rootfs path, mode: 0 pivot_root, 1 MS_MOVE + chroot, 2 chroot */
-	OP_MASK = 15,         /* path */
+	OP_MASK = 15,         /* path, [tmpfs data for a masked directory] */
 	OP_READONLY = 16,     /* path */
 	OP_SETHOSTNAME = 17,  /* name */
 	OP_SETDOMAINNAME = 18,/* name */
@@ -45,7 +45,7 @@ enum plan_op {
 	OP_CAPS_AMBIENT = 29, /* mask */
 	OP_NO_NEW_PRIVS = 30,
 	OP_UMASK = 31,        /* mask */
-	OP_SECCOMP = 32,      /* bpf program bytes, flags, listener socket path */
+	OP_SECCOMP = 32,      /* bpf program (struct sock_filter[]), seccomp(2) flags */
 	OP_CLOSE_FDS = 33,    /* first fd to close on exec */
 	OP_SYNC = 34,         /* tag: report to the parent and wait for it to continue */
 	OP_READY = 35,
@@ -54,6 +54,10 @@ enum plan_op {
 	OP_SETSID = 38,
 	OP_KEEPCAPS = 39,     /* on */
 	OP_MOUNT_SETATTR = 40,/* target, inroot, attr_set, attr_clr: mount_setattr(AT_RECURSIVE) */
+	OP_BPF_DEVICES = 41,  /* cgroup2 dir, program (struct bpf_insn[]), license: replaces the device filter */
+	OP_IOPRIO = 42,       /* class, level: ioprio_set(IOPRIO_WHO_PROCESS, 0) */
+	OP_SCHED = 43,        /* policy, flags, nice, priority, runtime, deadline, period: sched_setattr(0) */
+	OP_SECCOMP_CONNECT = 44, /* listener socket path: connect now, hand the filter's listener over at OP_SECCOMP */
 	OP_MAX
 };
 
@@ -64,7 +68,7 @@ enum sync_type {
 	MSG_READY = 3,
 	MSG_ERROR = 4,    /* a = op index, b = errno, payload = detail */
 	MSG_EXIT = 5,     /* wait mode: a = the container process's exit status (128+n for signal n) */
-	MSG_CONTINUE = 101,
+	MSG_CONTINUE = 101,   /* payload, if any, is kept for the next op (the seccomp listener's state JSON) */
 	MSG_ABORT = 102,
 };
 

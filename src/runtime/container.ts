@@ -2,11 +2,19 @@
 import { closeSync, constants, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { freeze, freezerOf, thaw } from './cgroups/freezer.ts';
 import { cgroupPids, createCgroups, layout, procsFiles, removeCgroups, resolveCgroupDirs } from './cgroups/manager.ts';
+import { applyResources } from './cgroups/resources.ts';
+import { signalAll } from './cgroups/signal.ts';
 import { runHooks } from './hooks.ts';
+import { checkIntelRdt, loadRdtGroup, rdtTasksFiles, setupIntelRdt, teardownIntelRdt, type RdtGroup } from './intel-rdt.ts';
 import { launch, type Launched } from './launch.ts';
 import { NS_PROC_NAME, compileCreatePlan, compileExecPlan, type HostFacts } from './plan/compile.ts';
 import { SyncTag } from './plan/ops.ts';
+import { seccompFilter } from './seccomp/cache.ts';
+import { listenerState } from './seccomp/listener.ts';
+import { checkSchedulerHost } from './plan/process-attrs.ts';
+import { checkMountLabel, processAttrWrites } from './security/lsm.ts';
 import type { NamespaceType, Process, Spec, State } from './spec/types.ts';
 import { RLIMITS, parseSpecFile, sysctlNamespace } from './spec/validate.ts';
 import { NotFound, alive, ociState, ownerOf, processStart, status, type Saved, type StateStore } from './state.ts';
@@ -150,6 +158,12 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     // runc refuses this too: nothing would ever be sent to the socket's peer
     throw new Error('cannot use --console-socket: process.terminal is false');
   }
+  // What this host cannot apply (AppArmor, SELinux, resctrl, deadline bounds) fails here, before anything exists.
+  const lsmAttrs = spec.process ? processAttrWrites(spec.process, 'config.json', 'process') : [];
+  checkMountLabel(spec);
+  if (spec.process) checkSchedulerHost(spec.process, 'config.json', 'process');
+  const rdtMount = checkIntelRdt(spec);
+  const seccomp = spec.linux?.seccomp ? seccompFilter(store.root, spec.linux.seccomp, warn) : undefined;
   trace('create: config validated');
   const dir = store.claim(o.id);
   let saved: Saved | undefined;
@@ -162,7 +176,9 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     const cgroupDirs = resolveCgroupDirs(spec.linux?.cgroupsPath, o.id);
     resolvedDirs = cgroupDirs;
     cgroupCreated = createCgroups(cgroupDirs).created;
+    await applyResources(spec, { dirs: cgroupDirs, layout: layout(), warn });
     trace('create: cgroups made');
+    const rdt: RdtGroup | undefined = rdtMount ? setupIntelRdt(spec, o.id, rdtMount, dir) : undefined;
     saved = {
       id: o.id,
       pid: 0,
@@ -190,6 +206,9 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
       listenFds,
       wait: !!o.wait,
       host: hostFacts(cgroupDirs),
+      lsmAttrs,
+      rdtTasks: rdtTasksFiles(rdt),
+      ...(seccomp ? { seccomp } : {}),
     });
     const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
@@ -206,6 +225,9 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
         store.save(current);
       },
       async onSync(tag) {
+        if (tag === SyncTag.SECCOMP_LISTENER) {
+          return listenerState(spec.linux?.seccomp, { ...ociState(store, current), status: 'creating', pid }, pid);
+        }
         if (tag !== SyncTag.CREATE_HOOKS) return;
         hooksRan = true;
         const state: State = { ...ociState(store, current), status: 'creating', pid };
@@ -224,6 +246,7 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
     // hull-init itself joined the cgroups too (and waits there in foreground mode)
     const left = await teardown(pid > 0 ? pid : undefined, resolvedDirs, cgroupCreated);
     if (hooksRan && saved) await runPoststop(store, saved).catch(() => {});
+    removeIntelRdt(dir, true);
     store.remove(o.id);
     if (left.length > 0) warn(`could not remove cgroups ${left.join(', ')}`);
     throw e;
@@ -237,7 +260,7 @@ export async function start(store: StateStore, id: string): Promise<void> {
     throw new Error(st === 'stopped' ? `cannot start a container that has stopped` : `cannot start a container in the ${st} state`);
   }
   const spec = saved.config;
-  const state = ociState(store, saved);
+  const state: State = { ...ociState(store, saved), status: 'created' };
   if (spec.hooks?.startContainer?.length) {
     try {
       await runHooks('startContainer', spec.hooks.startContainer, state, { pid: saved.pid, namespaces: namespaceTypes(spec) });
@@ -299,20 +322,42 @@ function signalNumber(sig: string): number {
   return n;
 }
 
-export function kill(store: StateStore, id: string, signal: string, all: boolean): void {
+export async function kill(store: StateStore, id: string, signal: string, all: boolean): Promise<void> {
   const saved = store.load(id);
   const sig = signalNumber(signal);
   const st = status(store, saved);
-  if (st === 'stopped') throw new Error('container not running');
-  const pids = all ? cgroupPids(saved.cgroupDirs) : [saved.pid];
-  if (!all || pids.length === 0) pids.push(saved.pid);
-  for (const pid of new Set(pids)) {
-    try {
-      process.kill(pid, sig);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-    }
+  if (all) {
+    // as runc: with --all, what is left in a stopped container's cgroup is signalled too
+    await signalAll(saved.cgroupDirs, sig, warn);
+    return;
   }
+  if (st === 'stopped') throw new Error('container not running');
+  try {
+    process.kill(saved.pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+  // a task frozen by the v1 freezer acts on SIGKILL only once thawed; other signals wait for resume
+  if (st === 'paused' && sig === osConstants.signals.SIGKILL) {
+    const f = freezerOf(saved.cgroupDirs);
+    if (f) thaw(f);
+  }
+}
+
+/** Freezes every process of a created or running container (runc pauses created ones too). */
+export async function pause(store: StateStore, id: string): Promise<void> {
+  const saved = store.load(id);
+  const st = status(store, saved);
+  if (st !== 'running' && st !== 'created') throw new Error('container not running');
+  const f = freezerOf(saved.cgroupDirs);
+  if (!f) throw new Error(`cannot pause container ${id}: it has no freezer cgroup (neither the v1 freezer controller nor cgroup.freeze)`);
+  await freeze(f);
+}
+
+export function resume(store: StateStore, id: string): void {
+  const saved = store.load(id);
+  if (status(store, saved) !== 'paused') throw new Error('container not paused');
+  thaw(freezerOf(saved.cgroupDirs)!);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -340,7 +385,11 @@ async function killAndWait(pids: number[], timeoutMs = 10_000): Promise<void> {
  */
 async function teardown(pid: number | undefined, dirs: string[], created: string[]): Promise<string[]> {
   const pids = cgroupPids(dirs);
-  if (pid !== undefined || pids.length > 0) await killAndWait([...(pid !== undefined ? [pid] : []), ...pids]);
+  if (pid !== undefined || pids.length > 0) {
+    // the whole cgroup at once, so that nothing forks away meanwhile, and thawed if paused
+    await signalAll(dirs, osConstants.signals.SIGKILL, warn).catch((e: Error) => warn(e.message));
+    await killAndWait([...(pid !== undefined ? [pid] : []), ...new Set([...pids, ...cgroupPids(dirs)])]);
+  }
   let left = removeCgroups(created, dirs);
   for (let i = 0; left.length > 0 && i < 100; i++) {
     // an exiting process leaves its cgroup a moment after it is reaped
@@ -364,7 +413,9 @@ export async function remove(store: StateStore, id: string, force: boolean): Pro
     saved = store.load(id);
   } catch (e) {
     if (e instanceof NotFound && store.exists(id)) {
-      // A create that died before its first save: nothing but the directory to clear.
+      // A create that died before its first save, or native/front.c's delete handing over
+      // the resctrl group it does not know: nothing else is left to clear.
+      removeIntelRdt(store.dir(id), false);
       store.remove(id);
       return;
     }
@@ -372,11 +423,21 @@ export async function remove(store: StateStore, id: string, force: boolean): Pro
     throw e;
   }
   const st = status(store, saved);
-  if (st === 'running' && !force) throw new Error(`cannot delete container ${id} that is not stopped: ${st}`);
+  if ((st === 'running' || st === 'paused') && !force) throw new Error(`cannot delete container ${id} that is not stopped: ${st}`);
   const left = await teardown(alive(saved) ? saved.pid : undefined, saved.cgroupDirs, saved.cgroupCreated);
   if (left.length > 0) throw new Error(`cannot remove cgroups of ${id}: ${left.join(', ')} still busy`);
+  removeIntelRdt(store.dir(id), false);
   await runPoststop(store, saved);
   store.remove(id);
+}
+
+/** A resctrl group that will not go is reported, not fatal: the container is gone either way. */
+function removeIntelRdt(stateDir: string, failedCreate: boolean): void {
+  try {
+    teardownIntelRdt(stateDir, failedCreate);
+  } catch (e) {
+    warn(`could not remove the resctrl group: ${(e as Error).message}`);
+  }
 }
 
 export interface ExecOptions {
@@ -391,9 +452,15 @@ export async function exec(store: StateStore, id: string, o: ExecOptions): Promi
   const saved = store.load(id);
   const st = status(store, saved);
   if (st === 'stopped') throw new Error('cannot exec in a stopped container');
+  // the new process would join a frozen cgroup and freeze before it ran
+  if (st === 'paused') throw new Error('cannot exec in a paused container (resume it first)');
   if (o.process.terminal && !o.consoleSocket) throw new Error('cannot allocate a terminal without --console-socket');
   if (o.consoleSocket && !o.process.terminal) throw new Error('cannot use --console-socket without a terminal (-t or process.terminal)');
   checkRlimits(o.process, 'exec');
+  checkSchedulerHost(o.process, 'exec', 'process');
+  const lsmAttrs = processAttrWrites(o.process, 'exec', 'process');
+  const seccompSpec = saved.config.linux?.seccomp;
+  const seccomp = seccompSpec ? seccompFilter(store.root, seccompSpec, warn) : undefined;
   const listenFds = listenFdsFromEnv();
   const extraFds = listenFds + (o.preserveFds ?? 0);
   const plan = compileExecPlan({
@@ -405,10 +472,21 @@ export async function exec(store: StateStore, id: string, o: ExecOptions): Promi
     extraFds,
     listenFds,
     wait: !o.detach,
+    lsmAttrs,
+    // as runc: an exec'd process joins the container's resctrl group too
+    rdtTasks: rdtTasksFiles(loadRdtGroup(store.dir(id))),
+    ...(seccomp ? { seccomp } : {}),
   });
   const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
   for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
-  const launched = await launch({ plan, stdio });
+  const launched = await launch({
+    plan,
+    stdio,
+    async onSync(tag, pid) {
+      // runc's container process state for an exec'd process: its pid, the container running
+      if (tag === SyncTag.SECCOMP_LISTENER) return listenerState(seccompSpec, { ...ociState(store, saved), status: 'running' }, pid);
+    },
+  });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;
   forwardSignals(launched);

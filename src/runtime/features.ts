@@ -19,12 +19,18 @@ export function features(): object {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      // rdma: linux.resources.rdma is written to rdma.max where the controller is (cgroups/v1.ts)
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       // Not yet implemented; each flips to true with the issue that adds it.
       seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      // Implemented, whatever this host has (features.md: "unrelated to whether the host
+      // supports" it, and runc says the same): a profile, label or CLOS group is applied where
+      // the host has AppArmor, SELinux or resctrl, and refused at create where it has not.
+      // security/lsm.ts and intel-rdt.ts; monitoring is enableMonitoring's mon_groups.
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
+      intelRdt: { enabled: true, schemata: true, monitoring: true },
+      // Id-mapped mounts are refused at create (plan/compile.ts).
       mountExtensions: { idmap: { enabled: false } },
     },
     annotations: { 'io.github.hull.version': HULL_VERSION },

@@ -31,8 +31,11 @@ export interface LaunchOptions {
   plan: PlanOp[];
   /** The process's fds 0, 1, 2 and the extra fds from 3 up, as child_process takes them. */
   stdio: StdioOptions & unknown[];
-  /** Called at OP_SYNC points; the plan continues when it resolves, and aborts if it throws. */
-  onSync?: (tag: number, pid: number) => Promise<void>;
+  /**
+   * Called at OP_SYNC points; the plan continues when it resolves, and aborts if it throws.
+   * Bytes it resolves to go to hull-init with the CONTINUE (the seccomp listener's state).
+   */
+  onSync?: (tag: number, pid: number) => Promise<void | Uint8Array>;
   /** Told the pid as soon as the process exists, so a failure can clean it up. */
   onPid?: (pid: number) => void;
 }
@@ -100,9 +103,13 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
         ...(init.stderr ? { stderr: init.stderr } : {}),
       });
     };
-    const reply = (t: number) => {
-      const m = Buffer.alloc(HEADER);
+    const reply = (t: number, payload?: Uint8Array) => {
+      const m = Buffer.alloc(HEADER + (payload?.length ?? 0));
       m.writeUInt32LE(t, 0);
+      if (payload) {
+        m.writeUInt32LE(payload.length, 12);
+        m.set(payload, HEADER);
+      }
       if (!sock.destroyed) sock.write(m);
     };
     sock.on('data', (chunk: Buffer) => {
@@ -128,7 +135,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
           finish(new LaunchError(step, b, payload));
         } else if (type === Msg.SYNC) {
           (o.onSync ? o.onSync(a, pid) : Promise.resolve()).then(
-            () => reply(Msg.CONTINUE),
+            (payload) => reply(Msg.CONTINUE, payload || undefined),
             (e: Error) => {
               reply(Msg.ABORT);
               finish(e);

@@ -1,6 +1,8 @@
 // Container state on disk: <root>/<id>/state.json and the exec fifo beside it.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { containerCgroup } from './cgroups/controllers.ts';
+import { freezerOf, isFrozen } from './cgroups/freezer.ts';
 import { OCI_VERSION } from './spec/default.ts';
 import type { Spec, State } from './spec/types.ts';
 
@@ -114,10 +116,24 @@ function writeFastFacts(dir: string, s: Saved): void {
     `stop_hooks ${hooks.poststop?.length ? 1 : 0}`,
     ...s.cgroupDirs.map((d) => `leaf ${d}`),
     ...s.cgroupCreated.map((d) => `made ${d}`),
+    ...cgroupFacts(s.cgroupDirs),
   ];
   if (lines.some((l) => l.includes('\n')) || s.cgroupDirs.length > 32 || s.cgroupCreated.length > 32) return;
   writeAtomic(join(dir, 'state.tmpl'), renderState(s, '@STATUS@', '@PID@', true));
   writeAtomic(join(dir, 'fast'), lines.join('\n') + '\n');
+}
+
+/**
+ * Where the front reads whether the container is paused ("freezer 1|2 <dir>", or "freezer
+ * none"), and the cgroup.kill file it may use to kill everything ("cgkill <dir>", if any).
+ * A fast file without a freezer line makes the front hand every verb over.
+ */
+function cgroupFacts(dirs: string[]): string[] {
+  const cg = containerCgroup(dirs);
+  const f = freezerOf(cg);
+  const out = [f ? `freezer ${f.version} ${f.dir}` : 'freezer none'];
+  if (cg.unified !== undefined && existsSync(join(cg.unified, 'cgroup.kill'))) out.push(`cgkill ${cg.unified}`);
+  return out;
 }
 
 /**
@@ -169,15 +185,25 @@ export function alive(s: Saved): boolean {
   return s.pid > 0 && processStart(s.pid) === s.pidStart;
 }
 
-export function status(store: StateStore, s: Saved): State['status'] {
+/** The runtime spec's states, and runc's "paused" for a container whose cgroup is frozen. */
+export type Status = State['status'] | 'paused';
+
+/** The state document as the state and list verbs print it (runc's, with "paused"). */
+export interface RuntimeState extends Omit<State, 'status'> {
+  status: Status;
+}
+
+export function status(store: StateStore, s: Saved): Status {
   if (s.creating) return alive(s) ? 'creating' : 'stopped';
   if (!alive(s)) return 'stopped';
+  // a created container can be paused too (runc allows it); start then refuses until resumed
+  if (isFrozen(freezerOf(s.cgroupDirs))) return 'paused';
   return existsSync(store.fifo(s.id)) ? 'created' : 'running';
 }
 
-export function ociState(store: StateStore, s: Saved): State {
+export function ociState(store: StateStore, s: Saved): RuntimeState {
   const st = status(store, s);
-  const out: State = { ociVersion: OCI_VERSION, id: s.id, status: st, bundle: s.bundle };
+  const out: RuntimeState = { ociVersion: OCI_VERSION, id: s.id, status: st, bundle: s.bundle };
   if (st !== 'stopped') out.pid = s.pid;
   const annotations = s.config.annotations;
   if (annotations && Object.keys(annotations).length > 0) out.annotations = annotations;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 
 /** One mounted cgroup hierarchy: v1 (one or more controllers, or a name=) or the v2 tree. */
 export interface Hierarchy {
@@ -62,6 +63,47 @@ export function detectLayout(mountinfo = readFileSync('/proc/self/mountinfo', 'u
   }
   const v1 = hierarchies.some((h) => h.version === 1 && h.controllers.length > 0);
   return { mode: v1 ? 'v1' : 'v2', hierarchies };
+}
+
+/**
+ * A pure-v2 layout whose tree is rooted at root (the HULL_CGROUP_V2_ROOT test knob). root may
+ * be a cgroup2 mount, a directory inside one, or any directory laid out like one (unit tests);
+ * mountRoot says which cgroup root is, so that relative cgroupsPaths still resolve from the
+ * runtime's own cgroup when it lies below root.
+ */
+export function v2LayoutAt(root: string, mountinfo?: string): CgroupLayout {
+  const top = posix.normalize(posix.resolve(root)).replace(/(.)\/$/, '$1');
+  let mountRoot = '/';
+  let best = '';
+  let text = mountinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      text = '';
+    }
+  }
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0 || line.slice(sep + 3).split(' ')[0] !== 'cgroup2') continue;
+    const left = line.slice(0, sep).split(' ');
+    const mp = unescapeMountinfo(left[4] ?? '');
+    if (!isWithin(top, mp) || mp.length <= best.length) continue;
+    best = mp;
+    mountRoot = posix.join(unescapeMountinfo(left[3] ?? '/'), top.slice(mp.length) || '/');
+  }
+  let controllers: string[] = [];
+  try {
+    controllers = readFileSync(posix.join(top, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no controllers: every limit asked for will be refused by name
+  }
+  return { mode: 'v2', hierarchies: [{ version: 2, controllers, mountpoint: top, mountRoot }] };
+}
+
+/** Whether path is dir or lies below it (not merely sharing a prefix). */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || dir === '/' || path.startsWith(dir + '/');
 }
 
 /** The process's own cgroup in each hierarchy, keyed as /proc/<pid>/cgroup names them. */

@@ -7,15 +7,19 @@ import { UsageError, parse, type Program } from './args.ts';
 import { makeContext, type Context, type GlobalOptions } from './context.ts';
 import * as createVerb from './create.ts';
 import * as deleteVerb from './delete.ts';
+import * as eventsVerb from './events.ts';
 import * as execVerb from './exec.ts';
 import * as featuresVerb from './features.ts';
 import * as killVerb from './kill.ts';
 import * as listVerb from './list.ts';
+import * as pauseVerb from './pause.ts';
 import * as psVerb from './ps.ts';
+import * as resumeVerb from './resume.ts';
 import * as runVerb from './run.ts';
 import * as specVerb from './spec.ts';
 import * as startVerb from './start.ts';
 import * as stateVerb from './state.ts';
+import * as updateVerb from './update.ts';
 
 export async function main(argv: string[]): Promise<void> {
   let context: Context | undefined;
@@ -35,7 +39,8 @@ export async function main(argv: string[]): Promise<void> {
     ],
     verbs: [
       createVerb.verb(ctx), runVerb.verb(ctx), startVerb.verb(ctx), stateVerb.verb(ctx), killVerb.verb(ctx),
-      deleteVerb.verb(ctx), listVerb.verb(ctx), execVerb.verb(ctx), psVerb.verb(ctx), featuresVerb.verb, specVerb.verb,
+      deleteVerb.verb(ctx), listVerb.verb(ctx), execVerb.verb(ctx), psVerb.verb(ctx), pauseVerb.verb(ctx),
+      resumeVerb.verb(ctx), eventsVerb.verb(ctx), updateVerb.verb(ctx), featuresVerb.verb, specVerb.verb,
     ],
   };
   try {

@@ -5,8 +5,11 @@ import { capabilityMask } from '../capabilities.ts';
 import { MS, parseMountOptions } from '../spec/mount-options.ts';
 import { RLIMITS } from '../spec/validate.ts';
 import type { Device, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.ts';
+import { labelMountData, type AttrWrite } from '../security/lsm.ts';
+import type { SeccompFilter } from '../seccomp/cache.ts';
 import { nulJoin } from './encode.ts';
 import { CLONE, Op, SyncTag, type Arg, type OpCode, type PlanOp } from './ops.ts';
+import { ioprioArgs, schedArgs, schedWhat, type Scheduler } from './process-attrs.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -77,6 +80,12 @@ export interface CreatePlanOptions {
   /** hull-init stays as the container's parent and exits with its status (foreground run). */
   wait: boolean;
   host: HostFacts;
+  /** /proc attribute writes that confine the process at exec (AppArmor, SELinux): made first, from the host's /proc. */
+  lsmAttrs?: AttrWrite[];
+  /** resctrl tasks files to join (linux.intelRdt), after the cgroups. */
+  rdtTasks?: string[];
+  /** linux.seccomp, compiled. */
+  seccomp?: SeccompFilter;
 }
 
 class Plan {
@@ -114,9 +123,12 @@ export function compileCreatePlan(o: CreatePlanOptions): PlanOp[] {
   const mountNs = hasNs(spec, 'mount');
 
   // --- in the runtime's namespaces, before the container process exists ---
+  writeAttrs(p, o.lsmAttrs);
   if (o.consoleSocket) p.add(Op.CONSOLE_CONNECT, `connect to console socket ${o.consoleSocket}`, o.consoleSocket);
+  connectSeccompListener(p, o.seccomp);
   p.add(Op.OPEN_FIFO, 'open the exec fifo', o.fifo);
   for (const f of o.cgroupProcs) p.add(Op.WRITE_FILE, `join cgroup ${posix.dirname(f)}`, f, '0', 0);
+  for (const f of o.rdtTasks ?? []) p.add(Op.WRITE_FILE, `join resctrl group ${posix.dirname(f)}`, f, '0', 0);
   if (process.oomScoreAdj !== undefined) {
     p.add(Op.WRITE_FILE, `set oom_score_adj to ${process.oomScoreAdj}`, '/proc/self/oom_score_adj', String(process.oomScoreAdj), 0);
   }
@@ -183,7 +195,7 @@ export function compileCreatePlan(o: CreatePlanOptions): PlanOp[] {
     if (domain === undefined) throw new Error(`config.json: linux.personality.domain: unknown ${pers.domain}`);
     p.add(Op.PERSONALITY, `set personality ${pers.domain}`, domain);
   }
-  compileProcess(p, process, o.extraFds, o.listenFds, true);
+  compileProcess(p, process, o.extraFds, o.listenFds, true, o.seccomp);
   return p.ops;
 }
 
@@ -197,13 +209,20 @@ export interface ExecPlanOptions {
   extraFds: number;
   listenFds: number;
   wait: boolean;
+  lsmAttrs?: AttrWrite[];
+  rdtTasks?: string[];
+  /** The container's seccomp filter, which exec'd processes get too (as runc does). */
+  seccomp?: SeccompFilter;
 }
 
 /** exec: join the running container (cgroup, then namespaces), fork into its pid namespace, exec. */
 export function compileExecPlan(o: ExecPlanOptions): PlanOp[] {
   const p = new Plan();
+  writeAttrs(p, o.lsmAttrs);
   if (o.consoleSocket) p.add(Op.CONSOLE_CONNECT, `connect to console socket ${o.consoleSocket}`, o.consoleSocket);
+  connectSeccompListener(p, o.seccomp);
   for (const f of o.cgroupProcs) p.add(Op.WRITE_FILE, `join cgroup ${posix.dirname(f)}`, f, '0', 1);
+  for (const f of o.rdtTasks ?? []) p.add(Op.WRITE_FILE, `join resctrl group ${posix.dirname(f)}`, f, '0', 0);
   if (o.process.oomScoreAdj !== undefined) {
     p.add(Op.WRITE_FILE, 'set oom_score_adj', '/proc/self/oom_score_adj', String(o.process.oomScoreAdj), 0);
   }
@@ -213,8 +232,25 @@ export function compileExecPlan(o: ExecPlanOptions): PlanOp[] {
     if (!o.consoleSocket) throw new Error('process.terminal is true but no --console-socket was given');
     p.add(Op.CONSOLE_SETUP, 'set up the console', o.process.consoleSize?.height ?? 0, o.process.consoleSize?.width ?? 0, 0);
   }
-  compileProcess(p, o.process, o.extraFds, o.listenFds, false);
+  compileProcess(p, o.process, o.extraFds, o.listenFds, false, o.seccomp);
   return p.ops;
+}
+
+/** The listener socket is the host's: connect before any namespace or pivot_root hides it. */
+function connectSeccompListener(p: Plan, s: SeccompFilter | undefined): void {
+  if (!s || !(s.flags & SECCOMP_NEW_LISTENER)) return;
+  if (!s.listenerPath) throw new Error('config.json: linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY');
+  p.add(Op.SECCOMP_CONNECT, `connect to seccomp listener ${s.listenerPath}`, s.listenerPath);
+}
+
+const SECCOMP_NEW_LISTENER = 8;
+
+/**
+ * The exec attributes are inherited by the process hull-init clones and consumed by its
+ * execve; written before any namespace is joined, they go through the host's own /proc.
+ */
+function writeAttrs(p: Plan, attrs: AttrWrite[] | undefined): void {
+  for (const a of attrs ?? []) p.add(Op.WRITE_FILE, a.what, a.path, a.data, 0);
 }
 
 /** Open every namespace first: after joining the mount namespace, /proc/<pid> may not resolve. */
@@ -307,7 +343,11 @@ function compileRootfs(p: Plan, o: CreatePlanOptions, inUserNs: boolean): void {
   if (cwd && clean(cwd) !== '/') p.add(Op.MKDIR, `create the cwd ${cwd}`, clean(cwd), 0o755);
 
   writeSysctls(p, spec);
-  for (const path of spec.linux?.maskedPaths ?? []) p.add(Op.MASK, `mask ${path}`, clean(path));
+  const maskData = labelMountData('size=0k,nr_inodes=1', 'tmpfs', spec.linux?.mountLabel);
+  for (const path of spec.linux?.maskedPaths ?? []) {
+    if (spec.linux?.mountLabel) p.add(Op.MASK, `mask ${path}`, clean(path), maskData);
+    else p.add(Op.MASK, `mask ${path}`, clean(path));
+  }
   for (const path of spec.linux?.readonlyPaths ?? []) p.add(Op.READONLY, `make ${path} read-only`, clean(path));
   if (hasCreateHooks(spec)) p.add(Op.SYNC, 'run create hooks', SyncTag.CREATE_HOOKS);
 
@@ -358,7 +398,8 @@ function compileMount(p: Plan, m: Mount, o: CreatePlanOptions): void {
   } else {
     const flags = opts.flags & ~MS.REMOUNT;
     const type = m.type ?? '';
-    p.add(Op.MOUNT, `mount ${type || 'filesystem'} on ${dest}`, m.source ?? type, dest, type, flags, data, 1, 1);
+    const labelled = labelMountData(data, type, o.spec.linux?.mountLabel);
+    p.add(Op.MOUNT, `mount ${type || 'filesystem'} on ${dest}`, m.source ?? type, dest, type, flags, labelled, 1, 1);
   }
   // rro, rnosuid, ...: mount(2) flags reach one mount only; these reach every submount too.
   if (opts.attrSet || opts.attrClear) {
@@ -385,7 +426,8 @@ function compileCgroupMount(p: Plan, dest: string, flags: number, o: CreatePlanO
     }
     return;
   }
-  p.add(Op.MOUNT, `mount tmpfs for cgroups on ${dest}`, 'tmpfs', dest, 'tmpfs', base, 'mode=755', 1, 1);
+  const tmpfsData = labelMountData('mode=755', 'tmpfs', o.spec.linux?.mountLabel);
+  p.add(Op.MOUNT, `mount tmpfs for cgroups on ${dest}`, 'tmpfs', dest, 'tmpfs', base, tmpfsData, 1, 1);
   o.host.cgroupMounts.forEach((m, i) => {
     const dir = o.host.cgroupDirs[i];
     if (!dir) return;
@@ -419,11 +461,34 @@ function rlimitValue(n: number): bigint {
 }
 
 /** What every container process does last: limits, identity, capabilities, fds, exec. */
-function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: number, waitStart: boolean): void {
+/**
+ * Loads the filter, after handing the runtime a sync point at which it answers with the
+ * listener's state JSON (it knows the pid, hull-init sends the fd).
+ */
+function loadSeccomp(p: Plan, s: SeccompFilter): void {
+  if (s.flags & SECCOMP_NEW_LISTENER) p.add(Op.SYNC, 'get the seccomp listener state', SyncTag.SECCOMP_LISTENER);
+  p.add(Op.SECCOMP, 'load the seccomp filter', s.program, s.flags);
+}
+
+function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: number, waitStart: boolean, seccomp?: SeccompFilter): void {
+  // runc's placement: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it comes
+  // before the identity and capabilities change; with it, as late as possible, so that the
+  // profile sees few of the runtime's own syscalls. A listener must be handed over while
+  // the runtime still listens, before READY.
+  const nnp = !!process.noNewPrivileges;
+  const listener = !!seccomp && (seccomp.flags & SECCOMP_NEW_LISTENER) !== 0;
   for (const r of process.rlimits ?? []) {
     const res = RLIMITS.indexOf(r.type as (typeof RLIMITS)[number]);
     if (res < 0) throw new Error(`config.json: process.rlimits: unknown type ${r.type}`);
     p.add(Op.RLIMIT, `set ${r.type}`, res, rlimitValue(r.soft), rlimitValue(r.hard));
+  }
+  // While the process still has every capability: a realtime policy, a lower nice and the
+  // realtime I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN. (runc's order: scheduler, then I/O.)
+  const sched = process.scheduler as Scheduler | undefined;
+  if (sched) p.add(Op.SCHED, schedWhat(sched), ...schedArgs(sched));
+  if (process.ioPriority) {
+    const [cls, level] = ioprioArgs(process.ioPriority);
+    p.add(Op.IOPRIO, `set I/O priority ${process.ioPriority.class} level ${level}`, cls, level);
   }
   p.add(Op.CHDIR, `change to cwd ${process.cwd}`, process.cwd);
   const env = [...(process.env ?? [])];
@@ -432,6 +497,7 @@ function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: 
   if (args.length === 0 || !args[0]) throw new Error('config.json: process.args: must name a program');
   const caps = process.capabilities ?? {};
   p.add(Op.CAPS_BOUNDING, 'drop bounding capabilities', capabilityMask(caps.bounding));
+  if (seccomp && !nnp) loadSeccomp(p, seccomp);
   const user = process.user;
   if (user.uid !== 0) p.add(Op.KEEPCAPS, 'keep capabilities across setuid', 1);
   const groups = Buffer.alloc(4 * (user.additionalGids?.length ?? 0));
@@ -449,9 +515,11 @@ function compileProcess(p: Plan, process: Process, extraFds: number, listenFds: 
   if (process.noNewPrivileges) p.add(Op.NO_NEW_PRIVS, 'set no_new_privs');
   p.add(Op.UMASK, 'set umask', user.umask ?? 0o022);
   p.add(Op.CLOSE_FDS, 'close fds not meant for the container', 3 + extraFds);
+  if (seccomp && nnp && listener) loadSeccomp(p, seccomp);
   // Everything that can fail has been done: the runtime may report success now.
   p.add(Op.READY, 'report ready');
   if (waitStart) p.add(Op.WAIT_START, 'wait for start');
   if (listenFds > 0) env.push(`LISTEN_FDS=${listenFds}`);
+  if (seccomp && nnp && !listener) loadSeccomp(p, seccomp);
   p.add(Op.EXEC, `exec ${args[0]}`, nulJoin(args), nulJoin(env), listenFds > 0 ? 1 : 0);
 }

@@ -40,6 +40,10 @@ export const Op = {
   SETSID: 38,
   KEEPCAPS: 39,
   MOUNT_SETATTR: 40,
+  BPF_DEVICES: 41,
+  IOPRIO: 42,
+  SCHED: 43,
+  SECCOMP_CONNECT: 44,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
@@ -60,6 +64,8 @@ export const Msg = {
 /** Tags of OP_SYNC points, so the runtime knows which hooks to run. */
 export const SyncTag = {
   CREATE_HOOKS: 1,
+  /** The runtime answers with the container process state JSON for the seccomp listener. */
+  SECCOMP_LISTENER: 2,
 } as const;
 
 /** clone(2)/unshare(2)/setns(2) namespace flags. */

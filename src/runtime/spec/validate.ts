@@ -511,7 +511,8 @@ function checkProcessMeaning(process: Process, path: string): void {
   if (sched) {
     const at = join(path, 'scheduler');
     const nice = sched.nice ?? 0;
-    if ((sched.policy === 'SCHED_OTHER' || sched.policy === 'SCHED_BATCH') && (nice < -20 || nice > 19)) {
+    const fair = sched.policy === 'SCHED_OTHER' || sched.policy === 'SCHED_BATCH' || sched.policy === 'SCHED_IDLE';
+    if (fair && (nice < -20 || nice > 19)) {
       invalid(`${at}.nice`, `must be from -20 to 19 with ${sched.policy}`);
     }
     if ((sched.priority ?? 0) !== 0 && sched.policy !== 'SCHED_FIFO' && sched.policy !== 'SCHED_RR') {
@@ -522,6 +523,31 @@ function checkProcessMeaning(process: Process, path: string): void {
         if ((sched[key] ?? 0) !== 0) invalid(`${at}.${key}`, 'is only for SCHED_DEADLINE');
       }
     }
+    // Beyond runc: what the kernel would refuse with a bare EINVAL once namespaces exist.
+    if (sched.policy === 'SCHED_ISO') {
+      invalid(`${at}.policy`, 'SCHED_ISO is not a policy of the Linux kernel (it came from the -ck patch set)');
+    }
+    if ((sched.policy === 'SCHED_FIFO' || sched.policy === 'SCHED_RR') && ((sched.priority ?? 0) < 1 || (sched.priority ?? 0) > 99)) {
+      invalid(`${at}.priority`, `must be from 1 to 99 with ${sched.policy}`);
+    }
+    if (sched.policy === 'SCHED_DEADLINE') {
+      const runtime = sched.runtime ?? 0;
+      const deadline = sched.deadline ?? 0;
+      const period = sched.period ?? 0;
+      if (deadline === 0) invalid(`${at}.deadline`, 'required with SCHED_DEADLINE (nanoseconds, not 0)');
+      if (deadline >= 2 ** 63) invalid(`${at}.deadline`, 'must be below 2^63');
+      if (period >= 2 ** 63) invalid(`${at}.period`, 'must be below 2^63');
+      // The kernel keeps runtime in units of 1024 ns.
+      if (runtime < 1024) invalid(`${at}.runtime`, 'must be at least 1024 (nanoseconds) with SCHED_DEADLINE');
+      if (runtime > deadline) invalid(`${at}.runtime`, `must not exceed deadline (${deadline}): runtime <= deadline <= period`);
+      if (period !== 0 && deadline > period) invalid(`${at}.deadline`, `must not exceed period (${period}): runtime <= deadline <= period`);
+    }
+  }
+
+  // Written to /proc/self/attr as one line; a newline would end the value early.
+  for (const key of ['apparmorProfile', 'selinuxLabel'] as const) {
+    const v = process[key];
+    if (v !== undefined && /[\n\0]/.test(v)) invalid(join(path, key), 'must not contain a newline or NUL byte');
   }
 }
 
@@ -688,6 +714,31 @@ function checkSpecMeaning(spec: Spec): void {
 
   if (linux.personality && linux.personality.domain === undefined) {
     invalid('linux.personality.domain', 'required');
+  }
+
+  // It goes into mount data as context="<label>": a quote or a line break would end it early.
+  if (linux.mountLabel !== undefined && /["\n\0]/.test(linux.mountLabel)) {
+    invalid('linux.mountLabel', 'must not contain a double quote, newline or NUL byte');
+  }
+
+  const rdt = linux.intelRdt as { closID?: string; schemata?: string[]; l3CacheSchema?: string } | undefined;
+  if (rdt) {
+    // The group is a directory right under the resctrl mount, beside the kernel's own entries.
+    const clos = rdt.closID ?? '';
+    if (clos === '.' || clos === '..' || /[/\n\0]/.test(clos)) {
+      invalid('linux.intelRdt.closID', `${JSON.stringify(clos)} must be a plain directory name (no "/", not "." or "..")`);
+    }
+    if (clos === 'info' || clos === 'mon_groups' || clos === 'mon_data') {
+      invalid('linux.intelRdt.closID', `${JSON.stringify(clos)} is a name the resctrl filesystem reserves`);
+    }
+    if (rdt.l3CacheSchema && !/^L3\w*:[^\n]*$/.test(rdt.l3CacheSchema)) {
+      invalid('linux.intelRdt.l3CacheSchema', `${JSON.stringify(rdt.l3CacheSchema)} must be one line of the form L3:<cache id>=<bitmask>;...`);
+    }
+    rdt.schemata?.forEach((line, i) => {
+      if (!/^\w+:[^\n]*$/.test(line)) {
+        invalid(`linux.intelRdt.schemata[${i}]`, `${JSON.stringify(line)} must be one line of the form <resource>:<id>=<value>;...`);
+      }
+    });
   }
 
   const netDevices = (linux as { netDevices?: Record<string, { name?: string }> }).netDevices;
