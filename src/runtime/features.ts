@@ -3,6 +3,8 @@
 // It states what hull implements, not what this host's kernel offers, as runc does.
 
 import { CAPABILITIES } from './capabilities.ts';
+import { SUPPORTED_ARCHES } from './seccomp/arch.ts';
+import { ACTIONS, FLAGS, OPERATORS } from './seccomp/compile.ts';
 import { OCI_VERSION } from './spec/default.ts';
 import { MOUNT_OPTIONS } from './spec/mount-options.ts';
 import { HOOK_STAGES, NAMESPACE_TYPES } from './spec/validate.ts';
@@ -21,8 +23,15 @@ export function features(): object {
       capabilities: [...CAPABILITIES],
       // rdma: linux.resources.rdma is written to rdma.max where the controller is (cgroups/v1.ts)
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      // Not yet implemented; each flips to true with the issue that adds it.
-      seccomp: { enabled: false },
+      // Compiled to BPF by hull itself (src/runtime/seccomp/); flags are all the kernel's.
+      seccomp: {
+        enabled: true,
+        actions: [...ACTIONS],
+        operators: [...OPERATORS],
+        archs: [...SUPPORTED_ARCHES],
+        knownFlags: [...FLAGS],
+        supportedFlags: [...FLAGS],
+      },
       // Implemented, whatever this host has (features.md: "unrelated to whether the host
       // supports" it, and runc says the same): a profile, label or CLOS group is applied where
       // the host has AppArmor, SELinux or resctrl, and refused at create where it has not.

@@ -24,11 +24,12 @@ export interface Saved {
   config: Spec;
 }
 
-const ID = /^[\w+\-.]+$/;
+// A leading dot is reserved for the runtime's own entries in the state root (.seccomp).
+const ID = /^[\w+\-][\w+\-.]*$/;
 
 export function checkId(id: string): void {
-  if (!ID.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new Error(`invalid container id ${JSON.stringify(id)}: use letters, digits, and _ + - .`);
+  if (!ID.test(id) || id.length > 1024) {
+    throw new Error(`invalid container id ${JSON.stringify(id)}: use letters, digits, and _ + - . (not first)`);
   }
 }
 

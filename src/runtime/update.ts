@@ -95,6 +95,9 @@ export async function update(store: StateStore, id: string, req: UpdateRequest, 
 
   let rdtLines: string[] | undefined;
   if (req.l3CacheSchema || req.memBwSchema) {
+    for (const [flag, v] of [['l3-cache-schema', req.l3CacheSchema], ['mem-bw-schema', req.memBwSchema]] as const) {
+      if (v?.includes('\n')) throw new Error(`--${flag}: one schemata line, without a newline`);
+    }
     // runc's order of complaints: what the host lacks, then what the container lacks
     const mount = resctrlMount();
     if (!mount) throw new Error('cannot update Intel RDT: this host has no resctrl filesystem mounted');

@@ -230,7 +230,7 @@ test('v1: the default config and a config without rules work, and the container 
   b.ok(['run', '--detach', b.id]);
   const list = readFileSync(join(V1_DEVICES, 'hull-test', b.id, 'devices.list'), 'utf8').trim().split('\n').sort();
   const blk = blockDevice();
-  assert.deepEqual(list, [`b ${blk.major}:${blk.minor} m`, 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm']);
+  assert.deepEqual(list, [`b ${blk.major}:${blk.minor} m`, 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm'].sort());
 });
 
 test('v1: podman-style deny-all then allow list, and a privileged allow-all config', () => {
@@ -342,6 +342,25 @@ test('acceptance (v2 containers): the same rules hold through the eBPF filter', 
   const lines = runOut(where, V2_ENV).trim().split('\n');
   assert.ok(lines.some((l) => l.startsWith('0::')), lines.join('\n'));
   for (const [, rules, what] of BAD) createFails(deviceBundle('true', rules), what, V2_ENV);
+});
+
+test('update re-applies the rules without opening or closing anything, on v1 and v2', () => {
+  const blk = blockDevice();
+  const rules: DeviceRule[] = [{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: blk.major, minor: blk.minor, access: 'r' }];
+  const check = `${TRY('null', 'echo x >/dev/null')}; ${TRY('zero', 'head -c 1 /dev/zero | wc -c | grep -q 1')}; ${TRY('blk', '(exec 3</dev/blk)')}; ${TRY('blk rw', '(exec 3<>/dev/blk)')}`;
+  const want = 'null ok\nzero ok\nblk ok\nblk rw denied\n';
+  for (const env of [undefined, V2_ENV]) {
+    const b = deviceBundle('sleep 60', rules);
+    const r = b.rt(['run', '--detach', b.id], env ? { env } : {});
+    assert.equal(r.status, 0, r.stderr);
+    const exec = () => runCaptured(b.dir, RUNTIME, ['--root', b.root, 'exec', b.id, 'sh', '-c', check], env ? { env } : {});
+    assert.equal(exec().stdout, want);
+    const list = env ? '' : readFileSync(join(V1_DEVICES, 'hull-test', b.id, 'devices.list'), 'utf8');
+    const u = env ? b.rt(['update', '-r', '-', b.id], { input: '{}', env }) : b.rt(['update', '--pids-limit', '50', b.id]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(exec().stdout, want, env ? 'v2' : 'v1');
+    if (!env) assert.equal(readFileSync(join(V1_DEVICES, 'hull-test', b.id, 'devices.list'), 'utf8'), list);
+  }
 });
 
 test('v2 containers: the default config works, and exec joins the filtered cgroup', () => {

@@ -184,7 +184,7 @@ test('bad values fail clearly at create and leave nothing behind', () => {
     [{ blockIO: { leafWeight: 500 } }, /linux\.resources\.blockIO\.leafWeight: cannot write 500 to .*blkio\.leaf_weight: no such interface file \(leaf weights went with the CFQ scheduler/],
     [{ network: { classID: 0x100001 } }, /linux\.resources\.network\.classID: needs the net_cls cgroup controller, which is not mounted on this host/],
     [{ rdma: { mlx4_0: { hcaHandles: 1 } } }, /linux\.resources\.rdma\.mlx4_0: needs the rdma cgroup controller, which is not mounted/],
-    [{ unified: { 'memory.high': '1' } }, /linux\.resources\.unified: needs cgroup v2, and this host uses cgroup v1/],
+    [{ unified: { 'memory.high': '1' } }, /linux\.resources\.unified: needs cgroup v2, and this container's limits are on cgroup v1/],
   ];
   // a per-device weight needs BFQ on that device
   const scheduler = readFileSync(`/sys/dev/block/${dev.major}:${dev.minor}/queue/scheduler`, 'utf8');

@@ -150,7 +150,7 @@ test('an rlimit above the hard limit fails clearly (root lacks CAP_SYS_RESOURCE 
 
 test('an invalid container id is refused before anything is made', () => {
   b = bundle(['sleep', '30']);
-  for (const id of ['../x', 'a/b', '..', '', 'x y']) {
+  for (const id of ['../x', 'a/b', '..', '', 'x y', '.seccomp']) {
     const r = b.rt(['create', id]);
     assert.notEqual(r.status, 0, `id ${JSON.stringify(id)}`);
     assert.match(r.stderr, /invalid container id/, `id ${JSON.stringify(id)}: ${r.stderr}`);

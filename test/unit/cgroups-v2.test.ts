@@ -83,7 +83,7 @@ function tree(enabled = ALL, extra: Record<string, string> = {}): Tree {
 async function apply(t: Tree, resources: Limits, update = false): Promise<string[]> {
   const warnings: string[] = [];
   const spec = { ociVersion: '1.3.0', linux: { resources: resources as Resources } } as Spec;
-  await applyResources(spec, { dirs: [t.leaf], layout: v2LayoutAt(t.root, ''), warn: (m) => warnings.push(m), update });
+  await applyResources(spec, { dirs: [t.leaf], layout: v2LayoutAt(t.root, ''), warn: (m) => warnings.push(m), update, skipDevices: true });
   return warnings;
 }
 
@@ -236,6 +236,10 @@ test('v2 update: checkBeforeUpdate refuses a limit at or below the usage', async
     assert.equal(t.read('memory.max'), '');
     await apply(t, { memory: { limit: 2000000, checkBeforeUpdate: true } }, true);
     assert.equal(t.read('memory.max'), '2000000');
+    // at its limit: an update that leaves the limit as it is still goes through
+    writeFileSync(join(t.leaf, 'memory.current'), '2000000\n');
+    await apply(t, { memory: { limit: 2000000, checkBeforeUpdate: true }, pids: { limit: 5 } }, true);
+    assert.equal(t.read('pids.max'), '5');
     await apply(t, { memory: { limit: 500000 } }, true);
     assert.equal(t.read('memory.max'), '500000', 'without the flag the kernel decides (it reclaims or OOM-kills)');
   } finally {

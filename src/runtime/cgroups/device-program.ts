@@ -170,7 +170,9 @@ function closeAllowList(ex: Map<string, DeviceException>): void {
 
 function ordered(ex: Map<string, DeviceException>): DeviceException[] {
   const n = (v: number) => (v === ANY ? Infinity : v);
-  return [...ex.values()].sort((a, b) => a.type.localeCompare(b.type) || n(a.major) - n(b.major) || n(a.minor) - n(b.minor));
+  // not localeCompare: its first call loads ICU's collator, ~6 ms of every create
+  const byType = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...ex.values()].sort((a, b) => byType(a.type, b.type) || n(a.major) - n(b.major) || n(a.minor) - n(b.minor));
 }
 
 /**

@@ -98,7 +98,6 @@ export interface CgroupWrite {
 /** What the pure write builders may ask about the container's cgroup. */
 export interface Probe {
   has(controller: string, file: string): boolean;
-  read(controller: string, file: string): string | undefined;
   /** The interface files of the controller's directory, for error hints. */
   files(controller: string): string[];
 }
@@ -154,6 +153,9 @@ export function checkLimits(l: Limits, version: 1 | 2): string[] {
   if (m.swap !== undefined && m.swap > 0) {
     const limit = m.limit ?? 0;
     if (limit === 0) bad('memory.swap', `${num(m.swap)} needs memory.limit too: swap is the limit on memory plus swap`);
+    if (limit === -1 && version === 1) {
+      bad('memory.swap', `${num(m.swap)} cannot go with memory.limit -1: on cgroup v1 swap is the limit on memory plus swap, which cannot be below an unlimited memory limit (use -1 for both)`);
+    }
     if (limit > 0 && m.swap < limit) {
       bad('memory.swap', `${num(m.swap)} is below memory.limit ${num(limit)}: swap is the limit on memory plus swap, so it must be at least the memory limit (or -1)`);
     }
@@ -202,6 +204,10 @@ export function checkLimits(l: Limits, version: 1 | 2): string[] {
   if (l.network && (l.network.classID !== undefined || l.network.priorities?.length)) {
     if (version === 2) bad('network', 'cgroup v2 has no net_cls or net_prio controller; match the cgroup in an eBPF or nftables rule instead');
   }
+  l.network?.priorities?.forEach((p, i) => {
+    // one "name priority" line per write: a name must not carry a second line or field
+    if (!/^[^\s/:]{1,15}$/.test(p.name)) bad(`network.priorities[${i}].name`, `${JSON.stringify(p.name)} is not a network interface name`);
+  });
   for (const [dev, r] of Object.entries(l.rdma ?? {})) {
     if (!/^[\w.:-]+$/.test(dev)) bad(`rdma.${dev}`, 'not a device name');
     if (r.hcaHandles === undefined && r.hcaObjects === undefined) bad(`rdma.${dev}`, 'needs hcaHandles or hcaObjects');
@@ -209,7 +215,7 @@ export function checkLimits(l: Limits, version: 1 | 2): string[] {
 
   const unified = Object.entries(l.unified ?? {});
   if (unified.length > 0 && version === 1) {
-    bad('unified', 'needs cgroup v2, and this host uses cgroup v1 (its cgroup2 mount, if any, has no controllers); use the typed fields instead');
+    bad('unified', 'needs cgroup v2, and this container\'s limits are on cgroup v1 (a hybrid host\'s cgroup2 tree holds no limits); use the typed fields instead');
   }
   for (const [k, v] of unified) {
     const at = `unified[${JSON.stringify(k)}]`;

@@ -20,6 +20,8 @@ export interface ApplyOptions {
   warn(msg: string): void;
   /** An update of a live container: v2 then honours memory.checkBeforeUpdate. */
   update?: boolean;
+  /** Leave device rules alone (runc's SkipDevices): for trees with no devices controller or eBPF. */
+  skipDevices?: boolean;
 }
 
 interface Target {
@@ -28,7 +30,7 @@ interface Target {
 }
 
 /** Which cgroup version the container's directories are on: v2 only if every one is. */
-export function versionOf(targets: Target[]): 1 | 2 {
+function versionOf(targets: Target[]): 1 | 2 {
   return targets.length > 0 && targets.every((t) => t.hierarchy.version === 2) ? 2 : 1;
 }
 
@@ -37,7 +39,7 @@ export async function applyResources(spec: Spec, o: ApplyOptions): Promise<void>
   const version = versionOf(targets);
   const limits = limitsOf(spec.linux?.resources);
   for (const w of checkLimits(limits, version)) o.warn(w);
-  const deviceRules = effectiveDeviceRules(spec); // checks the rules before anything is written
+  const deviceRules = o.skipDevices ? [] : effectiveDeviceRules(spec); // checks the rules before anything is written
   const v2 = version === 2 ? targets[0]! : undefined;
   const v2Controllers = v2 ? new Set(readWords(posix.join(v2.dir, 'cgroup.controllers'))) : new Set<string>();
 
@@ -46,8 +48,7 @@ export async function applyResources(spec: Spec, o: ApplyOptions): Promise<void>
     return targets.find((t) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes(controller))?.dir;
   };
   const probe: Probe = {
-    has: (c, file) => readable(dirOf(c), file),
-    read: (c, file) => readOr(dirOf(c), file),
+    has: (c, file) => present(dirOf(c), file),
     files: (c) => {
       const dir = dirOf(c);
       try {
@@ -97,7 +98,7 @@ export async function applyResources(spec: Spec, o: ApplyOptions): Promise<void>
   // The layout the directories really are on: a container made under HULL_CGROUP_V2_ROOT
   // stays a v2 one when it is updated without it.
   const lay: CgroupLayout = v2 ? { mode: 'v2', hierarchies: [v2.hierarchy] } : o.layout;
-  await applyDevices(o.dirs, deviceRules, lay);
+  if (!o.skipDevices) await applyDevices(o.dirs, deviceRules, lay);
 }
 
 /** v2 lowers memory.max below the usage by OOM-killing; checkBeforeUpdate asks to refuse that. */
@@ -107,8 +108,16 @@ function checkBeforeUpdate(l: Limits, dir: string): void {
   const text = readOr(dir, 'memory.current');
   if (text === undefined) return; // best effort, as in runc
   const usage = Number(text.trim());
+  // An update carries every saved limit; one it does not change is not checked again (a
+  // container right at its limit must still take, say, a new cpu quota).
+  const max = readOr(dir, 'memory.max')?.trim();
+  const swapMax = readOr(dir, 'memory.swap.max')?.trim();
+  const now = {
+    limit: max,
+    swap: max && swapMax && max !== 'max' && swapMax !== 'max' ? (BigInt(max) + BigInt(swapMax)).toString() : undefined,
+  };
   for (const [field, v] of [['swap', m.swap], ['limit', m.limit]] as const) {
-    if (v !== undefined && v > 0 && v <= usage) {
+    if (v !== undefined && v > 0 && v <= usage && num(v) !== now[field]) {
       throw new Error(`linux.resources.memory.${field}: ${num(v)} is not above the container's current memory usage of ${usage} bytes (memory.checkBeforeUpdate is set)`);
     }
   }
@@ -191,7 +200,7 @@ function parentValue(dir: string, file: string): string | undefined {
   return (readOr(parent, file.replace(/^cpuset\.(cpus|mems)$/, 'cpuset.$1.effective')) ?? readOr(parent, file))?.trim() || undefined;
 }
 
-function readable(dir: string | undefined, file: string): boolean {
+function present(dir: string | undefined, file: string): boolean {
   return dir !== undefined && existsSync(posix.join(dir, file));
 }
 

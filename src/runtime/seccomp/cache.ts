@@ -4,7 +4,6 @@
 // <root>/.seccomp/<sha256 of input> holds: a magic line, the sha256 of the rest, then the
 // flags, the warnings and the program. Written to a temp file and renamed; an entry that is
 // torn, truncated or altered fails its hash and is compiled again.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Seccomp } from '../spec/types.ts';
@@ -25,6 +24,8 @@ const MAGIC = 'hull-seccomp 1\n';
 const COMPILER_VERSION = '1';
 
 function sha256(data: string | Uint8Array): string {
+  // loaded here, not at the top: node:crypto costs ~4 ms at start-up, and most creates have no profile
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(data).digest('hex');
 }
 
