@@ -83,8 +83,18 @@ static void send_msg(unsigned type, int a, int b, const void *payload, unsigned 
 	memcpy(buf, &m, sizeof m);
 	if (len)
 		memcpy(buf + sizeof m, payload, len);
-	if (sync_fd >= 0)
-		(void)send(sync_fd, buf, sizeof m + len, MSG_NOSIGNAL);
+	if (sync_fd < 0)
+		return;
+	ssize_t n = send(sync_fd, buf, sizeof m + len, MSG_NOSIGNAL);
+	/* a seccomp profile loaded already may deny sendto; write(2) does the same on a socket */
+	if (n < 0 && errno != EPIPE)
+		n = write(sync_fd, buf, sizeof m + len);
+	/*
+	 * A message that cannot reach the runtime must not leave it waiting for ever (a lost READY
+	 * would hang create): exit, so that the runtime sees the socket close.
+	 */
+	if (n < 0 && errno != EPIPE)
+		_exit(126);
 }
 
 __attribute__((noreturn, format(printf, 2, 3))) static void fail(int err, const char *fmt, ...)
@@ -760,10 +770,20 @@ static int executable(const char *path)
 		errno = EACCES;
 		return -1;
 	}
-	/* as the identity the program will run with (the plan resolves after OP_USER) */
-	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+	/*
+	 * As the identity the program will run with (the plan resolves after OP_USER). A seccomp
+	 * filter loaded before this (no no_new_privs) may deny faccessat2, which glibc uses for
+	 * AT_EACCESS, or faccessat too: access(2) never gives EPERM for X_OK otherwise. Real and
+	 * effective ids are equal here, so the older call answers the same question; if it is
+	 * denied as well, the mode bits checked above stand (as Go's exec.LookPath decides).
+	 */
+	if (syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+		return 0;
+	if (errno != EPERM && errno != ENOSYS)
 		return -1;
-	return 0;
+	if (syscall(SYS_faccessat, AT_FDCWD, path, X_OK) == 0)
+		return 0;
+	return errno == EPERM || errno == ENOSYS ? 0 : -1;
 }
 
 static void op_exec_resolve(const struct op *op)
@@ -1267,8 +1287,15 @@ static void run(const struct op *op)
 		op_seccomp(op);
 		break;
 	case OP_CLOSE_FDS:
-		if (syscall(SYS_close_range, (unsigned)U(op, 0), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-			fail(errno, "close fds");
+		if (syscall(SYS_close_range, (unsigned)U(op, 0), ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+			/* a seccomp profile may deny close_range: fcntl on every possible fd does the same */
+			if (errno != EPERM && errno != ENOSYS)
+				fail(errno, "close fds");
+			struct rlimit rl;
+			rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1u << 20;
+			for (rlim_t fd = U(op, 0); fd < max; fd++)
+				(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		}
 		break;
 	case OP_SYNC:
 		send_msg(MSG_SYNC, (int)U(op, 0), 0, NULL, 0);

@@ -52,7 +52,9 @@ test('checkLimits: each class of bad value is refused with the field named', () 
   // zero leaves a field unset, as in runc
   assert.deepEqual(checkLimits({ memory: { limit: 0, swap: 0 }, cpu: { quota: 0, period: 0, shares: 0 }, blockIO: { weight: 0 } }, 1), []);
   assert.deepEqual(checkLimits({ memory: { limit: -1, swap: -1 }, cpu: { quota: -1 }, pids: { limit: -1 } }, 1), []);
-  assert.deepEqual(checkLimits({ memory: { kernelTCP: 1 } }, 1), ['linux.resources.memory.kernelTCP: kernel memory limits are deprecated and ignored']);
+  assert.deepEqual(checkLimits({ memory: { kernel: 1 } }, 1), ['linux.resources.memory.kernel: kernel memory limits are deprecated and ignored']);
+  assert.deepEqual(checkLimits({ memory: { kernelTCP: 1 } }, 1), []);
+  assert.deepEqual(checkLimits({ memory: { kernelTCP: 1 } }, 2), ['linux.resources.memory.kernelTCP: cgroup v2 has no TCP buffer limit; ignored']);
 });
 
 test('v1Writes: memory and swap are paired, -1 lifts both, and the order tolerates old values', () => {
@@ -68,7 +70,7 @@ test('v1Writes: memory and swap are paired, -1 lifts both, and the order tolerat
   assert.deepEqual(plain({ memory: { limit: -1 } }), ['memory memory.limit_in_bytes=-1'], 'without swap accounting there is no memsw to lift');
   const [limit, swap] = v1Writes({ memory: { limit: 1000, swap: 2000 } }, probe(memsw));
   assert.ok(limit!.retry && swap!.retry, 'either may have to wait for the other');
-  assert.deepEqual(plain({ memory: { kernel: 1, kernelTCP: 1 } }), [], 'kernel memory is ignored');
+  assert.deepEqual(plain({ memory: { kernel: 1, kernelTCP: 1 } }), ['memory memory.kmem.tcp.limit_in_bytes=1'], 'kernel memory is ignored; the TCP buffer limit is not');
 });
 
 test('v1Writes: cpu in runc\'s order, idle before shares, and shares skipped for an idle cgroup', () => {

@@ -333,11 +333,12 @@ test('effective rules: the config\'s, then the default devices, then mknod of li
   const state = deviceState(rules);
   assert.equal(state.defaultAllow, false);
   const lines = state.exceptions.map((e) => `${e.type} ${e.major === ANY ? '*' : e.major}:${e.minor === ANY ? '*' : e.minor} ${e.access}`);
+  // in rule order, as devices.list shows what was written: the defaults, then the nodes
   assert.deepEqual(lines, [
-    'b 254:0 1', // mknod only: the node can be made, not opened
     'c 1:3 7', 'c 1:5 7', 'c 1:7 7', 'c 1:8 7', 'c 1:9 7',
+    'c 5:0 7', 'c 136:* 7', 'c 5:2 7', 'c 10:200 7',
+    'b 254:0 1', // mknod only: the node can be made, not opened
     'c 4:64 1',
-    'c 5:0 7', 'c 5:2 7', 'c 10:200 7', 'c 136:* 7',
   ]);
   // no rules at all: runc's answer, the defaults on a deny-all base
   assert.deepEqual(deviceState(effectiveDeviceRules(specWith(undefined))).exceptions.length, 9);

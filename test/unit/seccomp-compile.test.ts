@@ -336,7 +336,7 @@ test('long programs: jumps past 255 instructions still land where they should', 
 const DOCKER_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
 
 function docker(caps = DOCKER_CAPS, goArch = 'amd64') {
-  const profile = JSON.parse(readFileSync('/work/shared/specs/moby/seccomp-default.json', 'utf8')) as MobyProfile;
+  const profile = JSON.parse(readFileSync(new URL('../../../shared/specs/moby/seccomp-default.json', import.meta.url), 'utf8')) as MobyProfile;
   return mobyToOci(profile, { capabilities: caps, goArch, kernel: '6.18.0' });
 }
 

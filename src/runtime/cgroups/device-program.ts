@@ -168,11 +168,12 @@ function closeAllowList(ex: Map<string, DeviceException>): void {
   }
 }
 
+/**
+ * In the order the rules first named them: the kernel lists v1 exceptions in the order they
+ * were written, and users (and runtime-tools) read devices.list against their config.
+ */
 function ordered(ex: Map<string, DeviceException>): DeviceException[] {
-  const n = (v: number) => (v === ANY ? Infinity : v);
-  // not localeCompare: its first call loads ICU's collator, ~6 ms of every create
-  const byType = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...ex.values()].sort((a, b) => byType(a.type, b.type) || n(a.major) - n(b.major) || n(a.minor) - n(b.minor));
+  return [...ex.values()];
 }
 
 /**

@@ -160,10 +160,10 @@ export function checkLimits(l: Limits, version: 1 | 2): string[] {
       bad('memory.swap', `${num(m.swap)} is below memory.limit ${num(limit)}: swap is the limit on memory plus swap, so it must be at least the memory limit (or -1)`);
     }
   }
-  if (m.kernel !== undefined || m.kernelTCP !== undefined) {
-    // runc 1.2 and later do the same: the kernel dropped kmem limits in 5.4 (v1) and v2 never had them
-    warnings.push(`${FIELD}.memory.${m.kernel !== undefined ? 'kernel' : 'kernelTCP'}: kernel memory limits are deprecated and ignored`);
-  }
+  // runc 1.2 and later do the same: the kernel dropped kmem limits in 5.4 (v1) and v2 never had
+  // them. The v1 TCP buffer limit still works, and crun still sets it: so does v1Writes.
+  if (m.kernel !== undefined) warnings.push(`${FIELD}.memory.kernel: kernel memory limits are deprecated and ignored`);
+  if (m.kernelTCP !== undefined && version === 2) warnings.push(`${FIELD}.memory.kernelTCP: cgroup v2 has no TCP buffer limit; ignored`);
   inRange('memory.swappiness', m.swappiness, 0, 100, false);
   if (version === 2) {
     if (m.swappiness !== undefined) bad('memory.swappiness', 'cgroup v2 has no per-cgroup swappiness; remove it');

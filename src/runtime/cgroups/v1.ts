@@ -27,6 +27,7 @@ export function v1Writes(l: Limits, probe: Probe): CgroupWrite[] {
     });
   }
   if (m.reservation) add('memory.reservation', 'memory', 'memory.soft_limit_in_bytes', m.reservation);
+  if (m.kernelTCP) add('memory.kernelTCP', 'memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP, { ifExists: true });
   if (m.disableOOMKiller !== undefined) add('memory.disableOOMKiller', 'memory', 'memory.oom_control', m.disableOOMKiller ? 1 : 0);
   if (m.swappiness !== undefined) add('memory.swappiness', 'memory', 'memory.swappiness', m.swappiness);
   if (m.useHierarchy !== undefined) {
