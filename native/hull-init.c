@@ -675,22 +675,43 @@ static void op_readonly(const struct op *op)
 	close(fd);
 }
 
+/*
+ * Sends data with fd as SCM_RIGHTS on its first part (the console's name, the seccomp
+ * listener's state JSON). Returns 0 or an errno.
+ */
+static int send_with_fd(int sock, int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { (void *)(data + off), len - off };
+		struct msghdr msg = { 0 };
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (off == 0) {
+			msg.msg_control = cbuf;
+			msg.msg_controllen = sizeof cbuf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &fd, sizeof fd);
+		}
+		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EPIPE;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static void send_fd(int sock, int fd, const char *name)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { (void *)name, strlen(name) };
-	struct msghdr msg = { 0 };
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof cbuf;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		fail(errno, "send fd over socket");
+	int err = send_with_fd(sock, fd, name, strlen(name));
+	if (err)
+		fail(err, "send fd over socket");
 }
 
 static int connect_unix(const char *path)
@@ -914,38 +935,6 @@ static void op_sched(const struct op *op)
 		fail(errno, "sched_setattr policy %u", attr.sched_policy);
 }
 
-/*
- * The runtime-spec's container process state: the JSON as regular data, the listener fd as
- * SCM_RIGHTS with the first part of it. Returns 0 or an errno.
- */
-static int send_state_with_fd(int sock, int fd, const char *data, size_t len)
-{
-	size_t off = 0;
-	while (off < len) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { (void *)(data + off), len - off };
-		struct msghdr msg = { 0 };
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (off == 0) {
-			msg.msg_control = cbuf;
-			msg.msg_controllen = sizeof cbuf;
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &fd, sizeof fd);
-		}
-		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EPIPE;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 static void op_seccomp(const struct op *op)
 {
 	size_t len = op->args[0].len;
@@ -967,7 +956,7 @@ static void op_seccomp(const struct op *op)
 	if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
 		return;
 	/* From here on every syscall is filtered: the fewer the better, and sendmsg must pass. */
-	int err = send_state_with_fd(seccomp_listener_sock, (int)fd, continue_payload, continue_len);
+	int err = send_with_fd(seccomp_listener_sock, (int)fd, continue_payload, continue_len);
 	/* With no listener fd left open, a notifying syscall fails with ENOSYS instead of hanging. */
 	close((int)fd);
 	close(seccomp_listener_sock);
