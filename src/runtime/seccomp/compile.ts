@@ -204,6 +204,15 @@ function isPermissive(name: string): boolean {
   return name === 'SCMP_ACT_ALLOW' || name === 'SCMP_ACT_LOG' || name === 'SCMP_ACT_TRACE';
 }
 
+/** Every architecture name libseccomp (and so runc) accepts; hull has tables for some of them. */
+const LIBSECCOMP_ARCHES = new Set([
+  'SCMP_ARCH_NATIVE', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64',
+  'SCMP_ARCH_RISCV64', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
+]);
+
 /** Compiles a validated (or not: every field is checked again) linux.seccomp object. */
 export function compileSeccomp(s: Seccomp, o: CompileOptions = {}): CompiledSeccomp {
   const where = o.where ?? 'config.json';
@@ -216,10 +225,14 @@ export function compileSeccomp(s: Seccomp, o: CompileOptions = {}): CompiledSecc
   const native = o.native ?? nativeArch();
   if (!native) fail(where, `${FIELD}.architectures`, `hull-runtime has no syscall table for this machine (${process.arch})`);
   const archNames: ArchName[] = [native];
+  const untabled: string[] = [];
   (s.architectures ?? []).forEach((name, i) => {
+    if (name === 'SCMP_ARCH_NATIVE') return;
     if (!(SUPPORTED_ARCHES as readonly string[]).includes(name)) {
-      const known = /^SCMP_ARCH_[A-Z0-9_]+$/.test(name);
-      fail(where, `${FIELD}.architectures[${i}]`, known ? `${name} is not supported by hull-runtime (it has syscall tables for ${SUPPORTED_ARCHES.join(', ')})` : `unknown architecture ${JSON.stringify(name)}`);
+      if (!LIBSECCOMP_ARCHES.has(name)) fail(where, `${FIELD}.architectures[${i}]`, `unknown architecture ${JSON.stringify(name)}`);
+      // Fails closed: calls from an ABI the filter does not list get the bad-arch action (kill).
+      untabled.push(name);
+      return;
     }
     if (!archNames.includes(name as ArchName)) archNames.push(name as ArchName);
   });
@@ -240,6 +253,9 @@ export function compileSeccomp(s: Seccomp, o: CompileOptions = {}): CompiledSecc
 
   const abis = archNames.map((name): Abi => ({ arch: arch(name), rules: new Map(), highest: -1 }));
   const warnings: string[] = [];
+  if (untabled.length > 0) {
+    warnings.push(`${where}: ${FIELD}.architectures: hull-runtime has no syscall table for ${untabled.join(', ')}; processes using that ABI will be killed at their first system call`);
+  }
   const unknown: string[] = [];
   let notify = false;
 
