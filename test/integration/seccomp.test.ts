@@ -315,7 +315,7 @@ test('bad profiles fail create with a message naming the field, and leave nothin
     [allowBut([{ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 5 }]), /linux\.seccomp\.syscalls\[0\]\.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1 }, /linux\.seccomp\.defaultErrnoRet/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_PDP11'] }, /linux\.seccomp\.architectures\[0\]/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_S390X'] }, /linux\.seccomp\.architectures\[0\]: SCMP_ARCH_S390X is not supported/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_S390Y'] }, /linux\.seccomp\.architectures\[0\]: "SCMP_ARCH_S390Y" is not one of/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NONE'] }, /linux\.seccomp\.flags\[0\]/],
     [allowBut([{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ABOUT' }] }]), /linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op/],
     [allowBut([{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }]), /linux\.seccomp\.syscalls\[0\]\.args\[0\]\.index/],
