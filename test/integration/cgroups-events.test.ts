@@ -38,7 +38,7 @@ function startEvents(c: Bundle, args: string[], env: NodeJS.ProcessEnv = process
 }
 
 test('v1: events --stats prints what runc events --stats prints for the same cgroup, byte for byte', async () => {
-  b = bundle(['sh', '-c', 'echo x > /tmp/f; sleep 60']);
+  b = bundle(['sh', '-c', 'echo x > /tmp/f; exec sleep 60']);
   const runc = (args: string[]) =>
     runCaptured(b!.dir, 'runc', ['--root', join(b!.dir, 'runc-state'), ...args], { env: V1_ENV });
   const runcId = `${b.id}-runc`;
