@@ -105,7 +105,7 @@ test('-1 means no limit, and an idle cgroup gets no shares', () => {
   assert.equal(cg(b, 'cpu', 'cpu.idle'), '1');
 });
 
-test('realtime runtime and period, in a cgroup whose parent has realtime time to give', (t) => {
+test('realtime runtime and period, in a cgroup whose parent has realtime time to give', () => {
   // /hull-test/ has no realtime budget of its own, so this container hangs off the root
   b = bundle(['true'], (s) => {
     s.linux!.cgroupsPath = `/hull-rt-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -113,7 +113,11 @@ test('realtime runtime and period, in a cgroup whose parent has realtime time to
   });
   const dir = join(V1, 'cpu', b.spec.linux!.cgroupsPath!);
   if (!existsSync(join(V1, 'cpu', 'cpu.rt_runtime_us'))) {
-    t.skip('this kernel has no realtime group scheduling');
+    // a kernel without CONFIG_RT_GROUP_SCHED: the limit asked for must fail clearly instead
+    const r = b.rt(['create', b.id]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /linux\.resources\.cpu\.realtimePeriod: .*CONFIG_RT_GROUP_SCHED/);
+    assert.ok(!existsSync(dir), 'no cgroup left by the failed create');
     return;
   }
   try {
