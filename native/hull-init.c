@@ -233,7 +233,16 @@ static int openat2_in_root(const char *path, uint64_t flags)
 		path++;
 	if (!*path)
 		path = ".";
-	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+	/*
+	 * openat2 gives EAGAIN when a mount or rename anywhere on the host raced the lookup
+	 * (another container starting, say): the kernel asks for a retry, not a failure.
+	 */
+	long fd;
+	int tries = 0;
+	do
+		fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN && ++tries < 1000);
+	return (int)fd;
 }
 
 /*
