@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 
-const entries = [{ entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.cjs' }];
+const entries = [
+  { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.cjs' },
+  { entry: 'src/cli/bin.ts', out: 'dist/hull' },
+];
 
 for (const { entry, out } of entries) {
   await build({

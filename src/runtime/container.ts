@@ -17,7 +17,8 @@ import { checkSchedulerHost } from './plan/process-attrs.ts';
 import { checkMountLabel, processAttrWrites } from './security/lsm.ts';
 import type { NamespaceType, Process, Spec, State } from './spec/types.ts';
 import { RLIMITS, parseSpecFile, sysctlNamespace } from './spec/validate.ts';
-import { NotFound, alive, ociState, ownerOf, processStart, status, type Saved, type StateStore } from './state.ts';
+import { NotFound, alive, ociState, ownerOf, status, type Saved, type StateStore } from './state.ts';
+import { processStart } from '../sys/proc.ts';
 
 export interface CreateOptions {
   id: string;

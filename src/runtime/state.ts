@@ -5,6 +5,7 @@ import { containerCgroup } from './cgroups/controllers.ts';
 import { freezerOf, isFrozen } from './cgroups/freezer.ts';
 import { OCI_VERSION } from './spec/default.ts';
 import type { Spec, State } from './spec/types.ts';
+import { sameProcess } from '../sys/proc.ts';
 
 export const DEFAULT_ROOT = '/run/hull-runtime';
 
@@ -170,20 +171,8 @@ export class NotFound extends Error {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone or a zombie. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export function alive(s: Saved): boolean {
-  return s.pid > 0 && processStart(s.pid) === s.pidStart;
+  return sameProcess(s.pid, s.pidStart);
 }
 
 /** The runtime spec's states, and runc's "paused" for a container whose cgroup is frozen. */

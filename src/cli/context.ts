@@ -1,0 +1,62 @@
+// What every `hull` verb gets: the global options, the store opened on first use, and docker's
+// conventions for errors and exit codes.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ImageStore } from '../image/store/image-store.ts';
+import { loadEngineConfig, type EngineConfig } from '../engine/config.ts';
+
+export interface GlobalOptions {
+  root: string;
+  runroot: string;
+  config: string;
+}
+
+export class Context {
+  readonly options: GlobalOptions;
+  private imageStore: ImageStore | undefined;
+  private engineConfig: EngineConfig | undefined;
+
+  constructor(options: GlobalOptions) {
+    this.options = options;
+  }
+
+  store(): ImageStore {
+    this.imageStore ??= ImageStore.open(this.options.root);
+    return this.imageStore;
+  }
+
+  engineSettings(): EngineConfig {
+    this.engineConfig ??= loadEngineConfig();
+    return this.engineConfig;
+  }
+
+  /** The docker client config directory (credentials), as docker's --config / $DOCKER_CONFIG. */
+  dockerConfigDir(): string {
+    return this.options.config;
+  }
+
+  close(): void {
+    this.imageStore?.close();
+  }
+}
+
+export function defaultGlobalOptions(): GlobalOptions {
+  return {
+    root: process.env.HULL_ROOT ?? '/var/lib/hull',
+    runroot: process.env.HULL_RUNROOT ?? '/run/hull',
+    config: process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
+  };
+}
+
+/** An error whose message the user sees as is, with docker's exit status for its kind. */
+export class CliError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 1) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function write(text: string): void {
+  if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}

@@ -1,0 +1,71 @@
+// `hull`: the docker-compatible CLI. Each verb lives in its own file under commands/ and is
+// registered here, at the top level and under its management command (`image ls` = `images`).
+import { Command, CommanderError } from 'commander';
+import { CliError, Context, defaultGlobalOptions } from './context.ts';
+import { verbs, type Verb } from './commands/index.ts';
+
+const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<number> {
+  const defaults = defaultGlobalOptions();
+  const program = new Command('hull')
+    .description('A container engine for Linux, docker-compatible')
+    .enablePositionalOptions()
+    .passThroughOptions()
+    .option('--root <dir>', 'image and container state', defaults.root)
+    .option('--runroot <dir>', 'runtime state', defaults.runroot)
+    .option('--config <dir>', 'location of client config files (credentials)', defaults.config)
+    .option('-v, --version', 'print version information and quit')
+    .exitOverride()
+    .configureOutput({ outputError: (text, out) => out(text) });
+  let ctx: Context | undefined;
+  const context = () => (ctx ??= new Context(program.opts() as never));
+  const groups = new Map<string, Command>();
+  for (const verb of verbs) {
+    for (const path of verb.names) {
+      const parts = path.split(' ');
+      let parent = program;
+      for (const g of parts.slice(0, -1)) {
+        let group = groups.get(g);
+        if (!group) {
+          group = program.command(g).description(`Manage ${g}s`).enablePositionalOptions().passThroughOptions();
+          groups.set(g, group);
+        }
+        parent = group;
+      }
+      attach(parent.command(parts.at(-1)!), verb, context);
+    }
+  }
+  program.action(() => {
+    if (program.opts().version) process.stdout.write(`hull version ${VERSION}\n`);
+    else program.outputHelp();
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      // flag errors exit 125, as docker's
+      return 125;
+    }
+    if (err instanceof CliError) {
+      if (err.message) process.stderr.write(`Error: ${err.message}\n`);
+      return err.status;
+    }
+    process.stderr.write(`Error: ${(err as Error).message ?? err}\n`);
+    if (process.env.HULL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  } finally {
+    ctx?.close();
+  }
+}
+
+function attach(cmd: Command, verb: Verb, context: () => Context): void {
+  cmd.exitOverride().configureOutput({ outputError: (text, out) => out(text) });
+  verb.define(cmd);
+  cmd.action(async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    await verb.run(context(), command.args, command.opts());
+  });
+}

@@ -1,0 +1,175 @@
+// The content store: blobs/<algorithm>/<hex>, written to ingest/ first, checked against their
+// digest and size while they stream, and renamed into place only when both match.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDigest, type Digest } from '../digest.ts';
+import { claim, release, type Lease } from './leases.ts';
+import type { Db } from './metadata.ts';
+
+export class DigestMismatch extends Error {
+  override name = 'DigestMismatch';
+}
+
+/** What a caller knows about a blob before it has it: never trusted until the bytes agree. */
+export interface Expected {
+  digest: string;
+  size?: number;
+}
+
+export interface BlobSource {
+  /** Opens the blob at `offset`; returns the stream and the offset the source honoured (0 when it ignored the range). */
+  open(offset: number): Promise<{ stream: Readable; offset: number }>;
+}
+
+export interface IngestOptions {
+  onProgress?: (done: number) => void;
+  /** Refuse a blob larger than this when the descriptor gives no size. */
+  maxSize?: number;
+  signal?: AbortSignal;
+}
+
+function split(digest: string): [string, string] {
+  parseDigest(digest);
+  const i = digest.indexOf(':');
+  return [digest.slice(0, i), digest.slice(i + 1)];
+}
+
+export class ContentStore {
+  readonly root: string;
+  private readonly db: Db;
+
+  constructor(root: string, db: Db) {
+    this.root = root;
+    this.db = db;
+  }
+
+  path(digest: string): string {
+    const [algorithm, hex] = split(digest);
+    return join(this.root, 'blobs', algorithm, hex);
+  }
+
+  has(digest: string): boolean {
+    return existsSync(this.path(digest));
+  }
+
+  size(digest: string): number {
+    return statSync(this.path(digest)).size;
+  }
+
+  /** Reads a small blob (a manifest or config), refusing one above max bytes. */
+  read(digest: string, max = 4 << 20): Buffer {
+    const size = this.size(digest);
+    if (size > max) throw new Error(`blob ${digest} is ${size} bytes, more than the ${max} allowed for a document`);
+    return readFileSync(this.path(digest));
+  }
+
+  open(digest: string, offset = 0): Readable {
+    return createReadStream(this.path(digest), { start: offset });
+  }
+
+  /** Stores bytes made or checked in memory; returns their digest. The lease keeps the blob until the caller commits. */
+  put(lease: Lease, bytes: Uint8Array, expected?: Expected): Digest {
+    const algorithm = expected ? split(expected.digest)[0] : 'sha256';
+    const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` as Digest;
+    if (expected && expected.digest !== digest) throw new DigestMismatch(`content ${expected.digest}: the bytes hash to ${digest}`);
+    if (expected?.size !== undefined && expected.size !== bytes.length) {
+      throw new DigestMismatch(`content ${expected.digest}: ${bytes.length} bytes where the descriptor says ${expected.size}`);
+    }
+    claim(this.db, lease, 'blob', digest);
+    const target = this.path(digest);
+    if (!existsSync(target)) {
+      const tmp = this.tempFile(lease, digest);
+      writeFileSync(tmp, bytes);
+      mkdirSync(join(target, '..'), { recursive: true });
+      renameSync(tmp, target);
+    }
+    return digest;
+  }
+
+  /**
+   * Streams a blob in from `source`. A partial download left by an earlier, interrupted run is
+   * resumed from where it stopped. A digest or size mismatch deletes what was written.
+   */
+  async ingest(lease: Lease, expected: Expected, source: BlobSource, opts: IngestOptions = {}): Promise<void> {
+    const [algorithm, hex] = split(expected.digest);
+    // one writer per blob across processes; the others wait and then find it in place
+    while (!claim(this.db, lease, 'ingest', expected.digest)) {
+      if (this.has(expected.digest)) break;
+      await sleep(50, undefined, { signal: opts.signal });
+    }
+    try {
+      claim(this.db, lease, 'blob', expected.digest);
+      if (this.has(expected.digest)) {
+        opts.onProgress?.(expected.size ?? this.size(expected.digest));
+        return;
+      }
+      const partial = join(this.root, 'ingest', `${algorithm}-${hex}`);
+      mkdirSync(join(this.root, 'ingest'), { recursive: true });
+      let have = existsSync(partial) ? statSync(partial).size : 0;
+      if (expected.size !== undefined && have > expected.size) have = 0;
+      let hash = createHash(algorithm);
+      if (have > 0) await hashFile(partial, have, hash);
+      const { stream, offset } = await source.open(have);
+      if (offset !== have) {
+        // the source could not resume: start over
+        if (offset !== 0) throw new Error(`blob ${expected.digest}: the source resumed at byte ${offset}, not ${have}`);
+        have = 0;
+        hash = createHash(algorithm);
+      }
+      if (existsSync(partial)) truncateSync(partial, have);
+      else closeSync(openSync(partial, 'w', 0o600));
+      const limit = expected.size ?? opts.maxSize ?? Number.MAX_SAFE_INTEGER;
+      let total = have;
+      opts.onProgress?.(total);
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          total += chunk.length;
+          if (total > limit) {
+            done(new DigestMismatch(`blob ${expected.digest}: more than the ${limit} bytes ${expected.size !== undefined ? 'its descriptor gives' : 'allowed'}`));
+            return;
+          }
+          hash.update(chunk);
+          opts.onProgress?.(total);
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(stream, meter, createWriteStream(partial, { flags: 'a' }), { signal: opts.signal });
+      } catch (err) {
+        // a transfer that failed may resume next time; bytes that cannot be right never do
+        if (err instanceof DigestMismatch) unlinkSync(partial);
+        throw err;
+      }
+      if (expected.size !== undefined && total !== expected.size) {
+        unlinkSync(partial);
+        throw new DigestMismatch(`blob ${expected.digest}: got ${total} bytes where its descriptor gives ${expected.size}`);
+      }
+      const got = `${algorithm}:${hash.digest('hex')}`;
+      if (got !== expected.digest) {
+        unlinkSync(partial);
+        throw new DigestMismatch(`blob ${expected.digest}: the downloaded bytes hash to ${got}; nothing was kept`);
+      }
+      const target = this.path(expected.digest);
+      mkdirSync(join(target, '..'), { recursive: true });
+      renameSync(partial, target);
+    } finally {
+      release(this.db, lease, 'ingest', expected.digest);
+    }
+  }
+
+  /** A scratch file that belongs to the lease and goes when the lease does. */
+  tempFile(lease: Lease, name: string): string {
+    const dir = join(this.root, 'tmp', lease.id);
+    mkdirSync(dir, { recursive: true });
+    return join(dir, name.replace(/[^a-z0-9]/g, '-') + '-' + process.hrtime.bigint().toString(36));
+  }
+}
+
+async function hashFile(file: string, bytes: number, hash: Hash): Promise<void> {
+  if (bytes === 0) return;
+  for await (const chunk of createReadStream(file, { end: bytes - 1 })) hash.update(chunk as Buffer);
+}
