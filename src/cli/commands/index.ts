@@ -5,6 +5,8 @@ import { imageBase } from './image-base.ts';
 import { imageInspect } from './image-inspect.ts';
 import { imagePrune } from './image-prune.ts';
 import { history } from './history.ts';
+import { loginVerb } from './login.ts';
+import { logoutVerb } from './logout.ts';
 import { pull } from './pull.ts';
 import { push } from './push.ts';
 import { rmi } from './rmi.ts';
@@ -13,4 +15,4 @@ import { tag } from './tag.ts';
 
 export type { Verb };
 
-export const verbs: Verb[] = [pull, push, images, tag, rmi, imageInspect, history, imagePrune, imageBase, systemDf];
+export const verbs: Verb[] = [pull, push, loginVerb, logoutVerb, images, tag, rmi, imageInspect, history, imagePrune, imageBase, systemDf];
