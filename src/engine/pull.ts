@@ -46,7 +46,8 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
   const wanted = opts.platform ?? hostPlatform();
   const client = registryClient(ref.domain, opts);
   const repo = ref.path;
-  emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${familiarString({ domain: ref.domain, path: ref.path }).replace(/^library\//, '')}` });
+  // docker names the repository by its path on the registry: "library/busybox", "test/app"
+  emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${ref.path}` });
   const lease = store.lease();
   // a failure stops every transfer before the lease ends, so nothing writes into a reclaimed store
   const stop = new AbortController();
@@ -98,7 +99,10 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
       repoDigests,
       onLayer: (i, state) => {
         const id = shortLayer(layers[i]!.digest);
-        if (state === 'exists') emit({ id, status: 'Already exists' });
+        // as docker's, an image that is already whole gets no line per layer
+        if (state === 'exists') {
+          if (!present) emit({ id, status: 'Already exists' });
+        }
         else if (state === 'extracting') emit({ id, status: 'Extracting', progressDetail: { current: 0, total: layers[i]!.size } });
         else emit({ id, status: 'Pull complete' });
       },

@@ -10,9 +10,12 @@ import { logoutVerb } from './logout.ts';
 import { pull } from './pull.ts';
 import { push } from './push.ts';
 import { rmi } from './rmi.ts';
+import { save } from './save.ts';
+import { load } from './load.ts';
+import { imageImport } from './import.ts';
 import { systemDf } from './system-df.ts';
 import { tag } from './tag.ts';
 
 export type { Verb };
 
-export const verbs: Verb[] = [pull, push, loginVerb, logoutVerb, images, tag, rmi, imageInspect, history, imagePrune, imageBase, systemDf];
+export const verbs: Verb[] = [pull, push, loginVerb, logoutVerb, images, tag, rmi, imageInspect, history, imagePrune, save, load, imageImport, imageBase, systemDf];

@@ -1,7 +1,7 @@
 // `hull pull NAME[:TAG|@DIGEST]`
 import { pullImage } from '../../engine/pull.ts';
 import { parsePlatform } from '../../image/platform.ts';
-import { fullString, normalize } from '../../image/reference.ts';
+import { fullString, parseReference } from '../../image/reference.ts';
 import { progressRenderer } from '../progress.ts';
 import { write } from '../context.ts';
 import type { Verb } from './verb.ts';
@@ -18,7 +18,8 @@ export const pull: Verb = {
   },
   async run(ctx, args, opts) {
     const name = args[0]!;
-    const parsed = normalize(name);
+    // parsed as typed: normalize would already have added the `latest` docker announces
+    const parsed = parseReference(name);
     const quiet = Boolean(opts.quiet);
     if (!parsed.tag && !parsed.digest && !opts.allTags && !quiet) write('Using default tag: latest');
     const progress = progressRenderer({ quiet });

@@ -84,7 +84,7 @@ export async function loadImages(store: ImageStore, input: Readable | string, op
       archive = await spoolTar(store, lease, stream, label, opts);
     }
     const images = await planImages(store, lease, archive, opts);
-    return await installAll(store, images, label);
+    return await installAll(store, images);
   } finally {
     store.endLease(lease);
   }
@@ -772,14 +772,14 @@ async function resolveDescriptor(
 // ---------------------------------------------------------------------------------------------
 // Installing: unpack and commit each image; on failure, undo the ones already committed.
 
-async function installAll(store: ImageStore, images: PlannedImage[], label: string): Promise<LoadedImage[]> {
+async function installAll(store: ImageStore, images: PlannedImage[]): Promise<LoadedImage[]> {
   const allTags = images.flatMap((i) => i.tags);
   const before = new Map(allTags.map((t) => [t, store.byName(t)]));
   const existed = new Set(images.filter((i) => store.get(i.config.digest)).map((i) => i.config.digest));
   const done: LoadedImage[] = [];
   try {
     for (const img of images) {
-      await verifyPresentLayers(store, img, label);
+      await verifyPresentLayers(store, img);
       const lease = store.lease();
       try {
         await installImage(store, lease, {
@@ -791,7 +791,7 @@ async function installAll(store: ImageStore, images: PlannedImage[], label: stri
           repoDigests: [],
         });
       } catch (err) {
-        throw new ArchiveError(`${label}: ${img.where}: ${(err as Error).message}`, { cause: err });
+        throw new ArchiveError(`${img.where}: ${(err as Error).message}`, { cause: err });
       } finally {
         store.endLease(lease);
       }
@@ -820,7 +820,7 @@ async function installAll(store: ImageStore, images: PlannedImage[], label: stri
  * the store already has is not unpacked again, so its blob is checked here, unless an image in
  * the store already pairs that blob with that snapshot.
  */
-async function verifyPresentLayers(store: ImageStore, img: PlannedImage, label: string): Promise<void> {
+async function verifyPresentLayers(store: ImageStore, img: PlannedImage): Promise<void> {
   const diffIds = img.config.parsed.rootfs.diff_ids;
   const chains = chainIds(diffIds);
   let trusted: Set<string> | undefined;
@@ -831,7 +831,7 @@ async function verifyPresentLayers(store: ImageStore, img: PlannedImage, label: 
     const stream = await openLayer(store.content.path(l.digest), { maxUncompressedBytes: Number.MAX_SAFE_INTEGER, name: l.digest });
     for await (const chunk of stream.data) void chunk;
     if (stream.diffID() !== diffIds[i]) {
-      throw new ArchiveError(`${label}: ${img.where}: layer ${i} (${l.digest}): its content hashes to ${stream.diffID()}, but the image config says ${diffIds[i]}`);
+      throw new ArchiveError(`${img.where}: layer ${i} (${l.digest}): its content hashes to ${stream.diffID()}, but the image config says ${diffIds[i]}`);
     }
   }
 }

@@ -1,0 +1,157 @@
+// The image benchmarks' fixture: a Debian minbase root filesystem (debootstrap from the apt
+// mirror, cached under /var/tmp because it takes minutes), split into four gzip layers of an
+// OCI image, pushed by skopeo to Debian's docker-registry on 127.0.0.1.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { runChecked } from './command.ts';
+import type { ScenarioContext } from './scenario.ts';
+
+const CACHE = '/var/tmp/hull-bench-cache';
+
+export interface ImageFixture {
+  registry: string;
+  image: string;
+  /** Compressed and uncompressed bytes, and entries, of the image. */
+  facts: string;
+  stop(): void;
+}
+
+function mirror(): string {
+  for (const f of ['/etc/apt/sources.list', ...readdirSafe('/etc/apt/sources.list.d').map((n) => join('/etc/apt/sources.list.d', n))]) {
+    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+    const m = /^URIs:\s*(\S+)/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm/m.exec(text);
+    if (m) return m[1]!;
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+function readdirSafe(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
+
+/** The minbase root, made once per machine. */
+export function debianRootfs(ctx: ScenarioContext): string {
+  const root = join(CACHE, 'rootfs');
+  if (existsSync(join(root, 'etc/debian_version'))) return root;
+  if (!existsSync('/usr/sbin/debootstrap')) runChecked('apt-get', ['install', '-y', '-qq', 'debootstrap'], { stdio: 'ignore' });
+  ctx.log(`debootstrap --variant=minbase bookworm (cached in ${root}; takes a few minutes once)`);
+  rmSync(root + '.tmp', { recursive: true, force: true });
+  mkdirSync(CACHE, { recursive: true });
+  runChecked('debootstrap', ['--variant=minbase', 'bookworm', root + '.tmp', mirror()], { stdio: 'ignore', timeout: 1_800_000 });
+  renameSync(root + '.tmp', root);
+  return root;
+}
+
+/** Four layers by directory, so a pull has independent layers to unpack at once. */
+const LAYERS = [['usr/lib'], ['usr/share'], ['usr/bin', 'usr/sbin', 'usr/libexec', 'usr/include', 'usr/local', 'usr/games', 'usr/src', 'usr/lib64'], ['.']];
+
+async function layout(ctx: ScenarioContext, rootfs: string): Promise<{ dir: string; facts: string }> {
+  const dir = join(CACHE, 'layout');
+  if (existsSync(join(dir, 'index.json'))) return { dir, facts: readFileSync(join(dir, 'facts'), 'utf8') };
+  ctx.log('making the 4-layer OCI image from the rootfs');
+  rmSync(dir + '.tmp', { recursive: true, force: true });
+  mkdirSync(join(dir + '.tmp', 'blobs/sha256'), { recursive: true });
+  const put = (b: Buffer) => {
+    const d = createHash('sha256').update(b).digest('hex');
+    writeFileSync(join(dir + '.tmp', 'blobs/sha256', d), b);
+    return `sha256:${d}`;
+  };
+  const layers = [];
+  const diffIds = [];
+  let plain = 0;
+  let packed = 0;
+  let entries = 0;
+  const taken = LAYERS.slice(0, -1).flat();
+  for (const paths of LAYERS) {
+    const args = paths[0] === '.' ? [...taken.map((p) => `--exclude=./${p}`), '.'] : paths.filter((p) => existsSync(join(rootfs, p))).map((p) => `./${p}`);
+    const tar = spawnSync('tar', ['-C', rootfs, '--numeric-owner', '--xattrs', '-cf', '-', ...args], { maxBuffer: 1 << 30 });
+    if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
+    const gz = gzipSync(tar.stdout);
+    entries += Number(spawnSync('sh', ['-c', 'tar -tf - | wc -l'], { input: tar.stdout, maxBuffer: 1 << 30 }).stdout.toString().trim());
+    plain += tar.stdout.length;
+    packed += gz.length;
+    diffIds.push('sha256:' + createHash('sha256').update(tar.stdout).digest('hex'));
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: put(gz), size: gz.length });
+  }
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['bash'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(config), size: config.length }, layers }),
+  );
+  writeFileSync(join(dir + '.tmp', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: put(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }] }));
+  writeFileSync(join(dir + '.tmp', 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const facts = `Debian bookworm minbase in 4 gzip layers: ${(packed / 1e6).toFixed(0)} MB compressed, ${(plain / 1e6).toFixed(0)} MB of tar, ${entries} entries.`;
+  writeFileSync(join(dir + '.tmp', 'facts'), facts);
+  renameSync(dir + '.tmp', dir);
+  return { dir, facts };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Starts a registry on 127.0.0.1 with the Debian image in it. */
+export async function imageFixture(ctx: ScenarioContext): Promise<ImageFixture> {
+  if (!existsSync('/usr/bin/docker-registry') || !existsSync('/usr/bin/skopeo')) {
+    runChecked('apt-get', ['install', '-y', '-qq', 'docker-registry', 'skopeo'], { stdio: 'ignore' });
+  }
+  const rootfs = debianRootfs(ctx);
+  const { dir, facts } = await layout(ctx, rootfs);
+  const port = await freePort();
+  const storage = join(ctx.workDir, 'registry');
+  mkdirSync(storage, { recursive: true });
+  const cfg = join(ctx.workDir, 'registry.yml');
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  const registry = `127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  const image = `${registry}/bench/debian:minbase`;
+  runChecked('skopeo', ['copy', '--dest-tls-verify=false', '--preserve-digests', `oci:${dir}:latest`, `docker://${image}`], { stdio: 'ignore' });
+  return {
+    registry,
+    image,
+    facts: facts + ` Registry storage ${(dirSize(storage) / 1e6).toFixed(0)} MB.`,
+    stop() {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+function dirSize(d: string): number {
+  let n = 0;
+  for (const e of readdirSync(d, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
+  return n;
+}
+
+/** Runs a command under GNU time; returns wall ms and the peak RSS (KiB) of it and its children. */
+export function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): { ms: number; maxRssKiB: number } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', file, ...args], { encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(-2000)}`);
+  const lines = r.stderr.trim().split('\n');
+  return { ms, maxRssKiB: Number(lines.at(-1)) };
+}

@@ -1,0 +1,260 @@
+// hull-sys.node: the syscalls Node's fs lacks, for src/sys/ (DESIGN.md, "The C boundary").
+// Mechanism only: each function is one syscall, and errors are thrown the way Node's fs throws
+// them (code, errno, syscall, path, and libuv's message), so callers treat both alike.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define CHECK(call)                                                                      \
+  do {                                                                                   \
+    if ((call) != napi_ok) goto fail;                                                    \
+  } while (0)
+
+// Throws an Error shaped like Node's fs errors: "EPERM: operation not permitted, mknod '/x'".
+static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  const char *code = uv_err_name(-err);
+  const char *text = uv_strerror(-err);
+  size_t len = strlen(code) + strlen(text) + strlen(syscall) + (path ? strlen(path) : 0) + 16;
+  char *msg = malloc(len);
+  if (!msg) {
+    napi_throw_error(env, code, text);
+    return;
+  }
+  if (path)
+    snprintf(msg, len, "%s: %s, %s '%s'", code, text, syscall, path);
+  else
+    snprintf(msg, len, "%s: %s, %s", code, text, syscall);
+  napi_value jcode, jmsg, error, v;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode) != napi_ok ||
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
+      napi_create_error(env, jcode, jmsg, &error) != napi_ok) {
+    free(msg);
+    napi_throw_error(env, code, text);
+    return;
+  }
+  free(msg);
+  napi_set_named_property(env, error, "code", jcode);
+  if (napi_create_int32(env, -err, &v) == napi_ok) napi_set_named_property(env, error, "errno", v);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, error, "syscall", v);
+  if (path && napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, error, "path", v);
+  napi_throw(env, error);
+}
+
+// A JS string as a malloc'd C string; null/undefined give NULL when optional.
+static int get_string(napi_env env, napi_value value, int optional, char **out) {
+  napi_valuetype type;
+  size_t len;
+  *out = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok) return -1;
+  if (optional && (type == napi_null || type == napi_undefined)) return 0;
+  if (type != napi_string) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a string argument");
+    return -1;
+  }
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return -1;
+  char *s = malloc(len + 1);
+  if (!s) return -1;
+  if (napi_get_value_string_utf8(env, value, s, len + 1, &len) != napi_ok || strlen(s) != len) {
+    free(s);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "string argument contains a NUL byte");
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return -1;
+  if (argc < want) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value v = NULL;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+// mknod(path, mode, major, minor)
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  char *path = NULL;
+  uint32_t mode, major, minor;
+  if (get_args(env, info, 4, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  CHECK(napi_get_value_uint32(env, argv[1], &mode));
+  CHECK(napi_get_value_uint32(env, argv[2], &major));
+  CHECK(napi_get_value_uint32(env, argv[3], &minor));
+  if (mknod(path, mode, makedev(major, minor)) != 0) throw_errno(env, errno, "mknod", path);
+fail:
+  free(path);
+  return undefined(env);
+}
+
+// lsetxattr(path, name, value: Buffer)
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char *path = NULL, *name = NULL;
+  void *data;
+  size_t size;
+  if (get_args(env, info, 3, argv) || get_string(env, argv[0], 0, &path) ||
+      get_string(env, argv[1], 0, &name))
+    goto fail;
+  CHECK(napi_get_buffer_info(env, argv[2], &data, &size));
+  if (lsetxattr(path, name, data, size, 0) != 0) throw_errno(env, errno, "lsetxattr", path);
+fail:
+  free(path);
+  free(name);
+  return undefined(env);
+}
+
+// lgetxattr(path, name) -> Buffer | null when the attribute is absent
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result = NULL;
+  char *path = NULL, *name = NULL, *buf = NULL;
+  if (get_args(env, info, 2, argv) || get_string(env, argv[0], 0, &path) ||
+      get_string(env, argv[1], 0, &name))
+    goto fail;
+  for (;;) {  // the value may grow between the size query and the read
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    if (size < 0) break;
+    free(buf);
+    buf = malloc(size ? size : 1);
+    if (!buf) {
+      errno = ENOMEM;
+      break;
+    }
+    ssize_t got = lgetxattr(path, name, buf, size);
+    if (got >= 0) {
+      void *out;
+      CHECK(napi_create_buffer_copy(env, got, buf, &out, &result));
+      goto fail;
+    }
+    if (errno != ERANGE) break;
+  }
+  if (errno == ENODATA)
+    napi_get_null(env, &result);
+  else
+    throw_errno(env, errno, "lgetxattr", path);
+fail:
+  free(path);
+  free(name);
+  free(buf);
+  return result ? result : undefined(env);
+}
+
+// llistxattr(path) -> string[]
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL, item;
+  char *path = NULL, *buf = NULL;
+  if (get_args(env, info, 1, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  for (;;) {
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size < 0) break;
+    free(buf);
+    buf = malloc(size ? size : 1);
+    if (!buf) {
+      errno = ENOMEM;
+      break;
+    }
+    ssize_t got = llistxattr(path, buf, size);
+    if (got >= 0) {
+      uint32_t n = 0;
+      CHECK(napi_create_array(env, &result));
+      for (ssize_t i = 0; i < got; i += strlen(buf + i) + 1) {
+        CHECK(napi_create_string_utf8(env, buf + i, NAPI_AUTO_LENGTH, &item));
+        CHECK(napi_set_element(env, result, n++, item));
+      }
+      goto fail;
+    }
+    if (errno != ERANGE) break;
+  }
+  throw_errno(env, errno, "llistxattr", path);
+fail:
+  free(path);
+  free(buf);
+  return result ? result : undefined(env);
+}
+
+// syncfs(path): flushes the whole filesystem that holds path
+static napi_value js_syncfs(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    throw_errno(env, errno, "open", path);
+    goto fail;
+  }
+  if (syncfs(fd) != 0) throw_errno(env, errno, "syncfs", path);
+  close(fd);
+fail:
+  free(path);
+  return undefined(env);
+}
+
+// mount(source | null, target, fstype | null, flags, data | null)
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
+  int64_t flags;
+  if (get_args(env, info, 5, argv) || get_string(env, argv[0], 1, &source) ||
+      get_string(env, argv[1], 0, &target) || get_string(env, argv[2], 1, &fstype) ||
+      get_string(env, argv[4], 1, &data))
+    goto fail;
+  CHECK(napi_get_value_int64(env, argv[3], &flags));
+  if (mount(source, target, fstype, (unsigned long)flags, data) != 0)
+    throw_errno(env, errno, "mount", target);
+fail:
+  free(source);
+  free(target);
+  free(fstype);
+  free(data);
+  return undefined(env);
+}
+
+// umount2(target, flags)
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char *target = NULL;
+  int32_t flags;
+  if (get_args(env, info, 2, argv) || get_string(env, argv[0], 0, &target)) goto fail;
+  CHECK(napi_get_value_int32(env, argv[1], &flags));
+  if (umount2(target, flags) != 0) throw_errno(env, errno, "umount2", target);
+fail:
+  free(target);
+  return undefined(env);
+}
+
+NAPI_MODULE_INIT() {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"mknod", js_mknod},       {"lsetxattr", js_lsetxattr}, {"lgetxattr", js_lgetxattr},
+      {"llistxattr", js_llistxattr}, {"syncfs", js_syncfs},   {"mount", js_mount},
+      {"umount2", js_umount2},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, fns[i].name, fn) != napi_ok)
+      return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,89 @@
+// The one module through which the Node process makes syscalls that node:fs lacks (DESIGN.md,
+// "The C boundary"). The calls live in dist/hull-sys.node (native/sys.c), a context-aware N-API
+// addon, so worker threads may load it too. Errors are thrown as Node's fs errors are: an Error
+// with code ('EPERM'), errno (negative, as Node's), syscall and path.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface Native {
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  syncfs(path: string): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+}
+
+export class NativeAddonError extends Error {
+  override name = 'NativeAddonError';
+}
+
+let native: Native | undefined;
+
+function load(): Native {
+  if (native) return native;
+  // From src/ the addon is in the repository's dist/; from the esbuild bundle in dist/,
+  // import.meta.url is the bundle's own URL and the addon sits next to it.
+  const candidates = [new URL('./hull-sys.node', import.meta.url), new URL('../../dist/hull-sys.node', import.meta.url)];
+  const found = candidates.find((u) => existsSync(u));
+  if (!found) {
+    throw new NativeAddonError(
+      `hull-sys.node not found (looked at ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run "make -C native"`,
+    );
+  }
+  native = createRequire(import.meta.url)(fileURLToPath(found)) as Native;
+  return native;
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+
+export const MNT_FORCE = 0x1;
+export const MNT_DETACH = 0x2;
+
+/** mknod(2); mode includes the file type (S_IFCHR, S_IFBLK, S_IFIFO). */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  load().mknod(path, mode, major, minor);
+}
+
+/** lsetxattr(2): sets an extended attribute without following a final symlink. */
+export function lsetxattr(path: string, name: string, value: Buffer | string): void {
+  load().lsetxattr(path, name, typeof value === 'string' ? Buffer.from(value) : value);
+}
+
+/** lgetxattr(2): the attribute's value, or null when the file has no such attribute. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return load().lgetxattr(path, name);
+}
+
+/** llistxattr(2): the names of the attributes this process may see. */
+export function llistxattr(path: string): string[] {
+  return load().llistxattr(path);
+}
+
+/** syncfs(2) on the filesystem that holds path. */
+export function syncfs(path: string): void {
+  load().syncfs(path);
+}
+
+/** mount(2) in the calling process's mount namespace. */
+export function mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null): void {
+  load().mount(source, target, fstype, flags, data);
+}
+
+/** umount2(2). */
+export function umount2(target: string, flags = 0): void {
+  load().umount2(target, flags);
+}
