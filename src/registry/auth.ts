@@ -203,7 +203,7 @@ export async function ping(transport: Transport, remote: Remote): Promise<PingRe
   }
   if (failures.length === 1 && last instanceof Error) throw last;
   throw new RegistryTransportError('GET', new URL('/v2/', remote.candidates[0]!.url).toString(),
-    `cannot reach registry ${remote.host}; tried ${failures.join('; then ')}`, { cause: last });
+    `cannot reach registry ${remote.host}; tried ${failures.join('; then ')}`, { cause: last, whole: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -76,8 +76,9 @@ export class RegistryTransportError extends Error {
   override name = 'RegistryTransportError';
   readonly method: string;
   readonly url: string;
-  constructor(method: string, url: string, reason: string, options?: { cause?: unknown }) {
-    super(`${method} ${redactUrl(url)}: ${reason}`, options);
+  /** `whole`: the reason already names what was requested, so it is the message as is. */
+  constructor(method: string, url: string, reason: string, options?: { cause?: unknown; whole?: boolean }) {
+    super(options?.whole ? reason : `${method} ${redactUrl(url)}: ${reason}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.method = method;
     this.url = url;
   }

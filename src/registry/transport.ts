@@ -12,6 +12,12 @@ export interface TransportOptions {
   /** Time allowed for the response headers of one request, in ms. Default 30 s. */
   headersTimeout?: number;
   /**
+   * The same for PUT and PATCH, counted from the end of the body: the registry verifies and
+   * moves the whole blob before it answers, which takes a while for big ones on object
+   * storage. Default 10 min.
+   */
+  uploadHeadersTimeout?: number;
+  /**
    * Longest silence allowed between two pieces of a response body, in ms (not a limit on the
    * whole body, which may take as long as it takes). Default 5 min; 0 disables it.
    */
@@ -46,6 +52,7 @@ export interface HttpRequest {
 }
 
 const DEFAULT_HEADERS_TIMEOUT = 30_000;
+const DEFAULT_UPLOAD_HEADERS_TIMEOUT = 600_000;
 const DEFAULT_BODY_TIMEOUT = 300_000;
 const DEFAULT_CONNECT_TIMEOUT = 30_000;
 export const USER_AGENT = 'hull/0.1.0';
@@ -88,7 +95,10 @@ export class Transport {
         method: req.method,
         headers,
         body: req.body ?? null,
-        headersTimeout: this.#options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT,
+        headersTimeout:
+          req.method === 'PUT' || req.method === 'PATCH'
+            ? (this.#options.uploadHeadersTimeout ?? DEFAULT_UPLOAD_HEADERS_TIMEOUT)
+            : (this.#options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT),
         bodyTimeout: this.#options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT,
       });
       return { status: res.statusCode, headers: res.headers, body: res.body, method: req.method, url };
@@ -158,8 +168,12 @@ export function transportError(method: string, url: string, e: unknown): Error {
     case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
       reason = `TLS handshake failed: the server does not speak HTTPS (${err.message})`;
       break;
-    default:
-      if (err?.code && !reason.includes(err.code)) reason = `${reason} (${err.code})`;
+    default: {
+      // OpenSSL's own text is a colon-separated record; its reason field is the useful part.
+      const ssl = /:SSL routines:[^:]*:([^:]+):/.exec(reason);
+      if (ssl) reason = `TLS failure: ${ssl[1]}`;
+      else if (err?.code && !reason.includes(err.code)) reason = `${reason} (${err.code})`;
+    }
   }
   return new RegistryTransportError(method, url, reason, { cause: e });
 }

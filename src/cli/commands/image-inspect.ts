@@ -1,7 +1,7 @@
 // `hull image inspect` (and `hull inspect` for images): a JSON array, or --format per image.
 import { inspectImage } from '../../engine/images.ts';
-import { renderOne } from '../format/render.ts';
-import { CliError, write } from '../context.ts';
+import { FormatError, renderInspect } from '../format/render.ts';
+import { CliError } from '../context.ts';
 import type { Verb } from './verb.ts';
 
 export const imageInspect: Verb = {
@@ -19,12 +19,16 @@ export const imageInspect: Verb = {
         errors.push((err as Error).message);
       }
     }
-    const format = opts.format as string | undefined;
-    if (format) {
-      for (const f of found) write(renderOne(format, f));
-    } else {
-      write(JSON.stringify(found, null, 4));
+    let result;
+    try {
+      result = renderInspect((opts.format as string | undefined) ?? '', found);
+    } catch (err) {
+      // docker exits 64 for a template that does not parse
+      if (err instanceof FormatError && err.kind === 'parse') throw new CliError(err.message, 64);
+      throw err;
     }
+    process.stdout.write(result.output);
+    errors.push(...result.errors);
     if (errors.length) throw new CliError(errors.join('\n'), 1);
   },
 };

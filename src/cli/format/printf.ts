@@ -261,7 +261,7 @@ class Printer {
         this.out += '[';
         (arg as unknown[]).forEach((el, i) => {
           if (i > 0) this.out += ' ';
-          this.printElement(el, verb, f);
+          this.printArg(el, verb, f);
         });
         this.out += ']';
         return;
@@ -270,9 +270,9 @@ class Printer {
         this.out += 'map[';
         mapEntries(arg as object).forEach(([k, v], i) => {
           if (i > 0) this.out += ' ';
-          this.printElement(k, verb, f);
+          this.printArg(k, verb, f);
           this.out += ':';
-          this.printElement(v, verb, f);
+          this.printArg(v, verb, f);
         });
         this.out += ']';
         return;
@@ -292,7 +292,7 @@ class Printer {
         fields.forEach(([k, v], i) => {
           if (i > 0) this.out += ' ';
           if (f.plusV) this.out += `${k}:`;
-          this.printElement(v, verb, f);
+          this.printArg(v, verb, f);
         });
         this.out += '}';
         return;
@@ -300,10 +300,6 @@ class Printer {
       default:
         this.badVerb(arg, verb, f);
     }
-  }
-
-  private printElement(el: unknown, verb: string, f: Spec): void {
-    this.printArg(el, verb, f);
   }
 
   /** Go's in-band report of a verb that does not fit the value; the value keeps the verb's flags. */
