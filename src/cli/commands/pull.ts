@@ -1,9 +1,9 @@
 // `hull pull NAME[:TAG|@DIGEST]`
-import { pullImage } from '../../engine/pull.ts';
+import { pullImage, registryClient } from '../../engine/pull.ts';
 import { parsePlatform } from '../../image/platform.ts';
-import { fullString, parseReference } from '../../image/reference.ts';
+import { fullString, parseReference, repository } from '../../image/reference.ts';
 import { progressRenderer } from '../progress.ts';
-import { write } from '../context.ts';
+import { CliError, write } from '../context.ts';
 import type { Verb } from './verb.ts';
 
 export const pull: Verb = {
@@ -29,10 +29,21 @@ export const pull: Verb = {
       onProgress: progress.sink,
       ...(opts.platform ? { platform: parsePlatform(opts.platform as string) } : {}),
     };
+    let names = [name];
+    if (opts.allTags) {
+      if (parsed.tag || parsed.digest) throw new CliError('tag can\'t be used with --all-tags/-a');
+      const client = registryClient(parsed.domain, { config: ctx.engineSettings(), dockerConfigDir: ctx.dockerConfigDir() });
+      try {
+        names = (await client.listTags(parsed.path)).map((t) => `${repository(parsed)}:${t}`);
+      } finally {
+        await client.close();
+      }
+    }
     try {
-      const result = await pullImage(ctx.store(), name, common);
+      let last;
+      for (const n of names) last = await pullImage(ctx.store(), n, common);
       progress.done();
-      write(fullString(result.ref));
+      if (last) write(opts.allTags ? repository(parsed) : fullString(last.ref));
     } finally {
       progress.done();
     }
