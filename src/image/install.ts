@@ -9,7 +9,7 @@ import { resolveLowerLinks } from './layer/unpack.ts';
 import type { ImageConfig } from './manifest.ts';
 import { chainIds } from './store/snapshots.ts';
 import type { ImageLayer, ImageRecord, ImageStore } from './store/image-store.ts';
-import type { Lease } from './store/leases.ts';
+import { claim, type Lease } from './store/leases.ts';
 
 export interface LayerBlob {
   digest: string;
@@ -47,6 +47,9 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
       const chain = chains[i]!;
       const existing = await store.snapshots.acquire(lease, chain, req.signal);
       if (existing) {
+        // the image keeps this layer's blob too: hold it against a concurrent rmi's GC, and fetch it if it is gone
+        claim(store.db, lease, 'blob', req.layers[i]!.digest);
+        if (!store.content.has(req.layers[i]!.digest)) await req.layerReady?.(i);
         req.onLayer?.(i, 'exists');
         return;
       }

@@ -175,17 +175,18 @@ export async function eraseCredentials(domain: string, options: CredentialOption
   if (helper) removed = await helperErase(helper, key, path, options);
   const auths = { ...objectField(doc, 'auths', path) };
   const domainName = keyDomain(key);
+  let changed = false;
   for (const k of Object.keys(auths)) {
     if (k === key || keyDomain(k) === domainName) {
       delete auths[k];
-      removed = true;
+      changed = true;
     }
   }
-  if (doc.auths !== undefined) {
+  if (changed) {
     doc.auths = auths;
     await writeConfig(path, doc);
   }
-  return removed;
+  return removed || changed;
 }
 
 /**

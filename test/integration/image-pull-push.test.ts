@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,6 @@ async function fails(root: string, args: string[], message: RegExp, opts: Parame
   const r = await hull(root, args, opts);
   assert.notEqual(r.status, 0, `hull ${args.join(' ')} should have failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, message, `hull ${args.join(' ')}: stderr`);
-  console.error("FAILS", args.join(" "), "=>", r.status, JSON.stringify(r.stderr)); // TMPDBG
   return r;
 }
 
@@ -225,6 +224,8 @@ const UPPER: LayerSpec = {
   entries: [
     file('top/tool', '#!/bin/sh\n', 0o4755),
     { name: 'top/file-hard', type: 'link', mode: 0o644, mtime: T, linkname: 'top/file' },
+    // a hard link to a file of a lower layer, which no hard link can reach across snapshots
+    { name: 'top/lower-hard', type: 'link', mode: 0o644, mtime: T, linkname: 'data/a' },
   ],
 };
 const OTHER_UPPER: LayerSpec = { compression: 'gzip', files: { 'other/file': 'another top layer' } };
@@ -308,6 +309,15 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       const before = rootState(fresh);
       await fails(fresh, ['pull', `${reg.host}/test/latest:nope`], /manifest unknown/);
       assert.deepEqual(rootState(fresh), before);
+
+      const [info] = JSON.parse(await ok(fresh, ['image', 'inspect', `${reg.host}/test/latest`])) as { RepoDigests: string[] }[];
+      const byDigest = info!.RepoDigests[0]!;
+      const digest = byDigest.slice(byDigest.indexOf('@') + 1);
+      const third = newRoot(t);
+      const out2 = lines(await ok(third, ['pull', byDigest]));
+      assert.equal(out2[0], `${digest}: Pulling from test/latest`);
+      assert.ok(out2.includes(`Status: Downloaded newer image for ${byDigest}`), out2.join('\n'));
+      assert.equal(out2.at(-1), byDigest);
     });
   });
 
@@ -361,6 +371,8 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
 
       assert.equal(lstatSync(join(upper, 'top/tool')).mode & 0o7777, 0o4755, 'the setuid bit survives');
       assert.equal(lstatSync(join(upper, 'top/file-hard')).ino, lstatSync(join(upper, 'top/file')).ino);
+      assert.ok(lstatSync(join(upper, 'top/lower-hard')).isFile());
+      assert.equal(readFileSync(join(upper, 'top/lower-hard'), 'utf8'), 'alpha', 'a link into a lower layer gets its content');
       assert.equal(inspectImage(store, `${reg.host}/test/multi:v1`).Id, first.configs[0]);
     });
 
@@ -431,15 +443,16 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
     after(() => reg.stop());
 
     it('the default pull picks the host platform', async (t) => {
-      assert.equal(host.architecture, 'amd64', 'these machines are amd64 (MACHINE.md)');
+      const which = ['amd64', 'arm64', 'arm'].indexOf(host.architecture);
+      assert.ok(which >= 0, `the host (${host.architecture}) is one of the index's platforms`);
       const root = newRoot(t);
       const ref = `${reg.host}/test/multiarch:1`;
       const out = lines(await ok(root, ['pull', ref]));
       assert.equal(out.at(-1), ref);
       const [info] = JSON.parse(await ok(root, ['image', 'inspect', ref])) as { Id: string; Architecture: string; Os: string; RepoDigests: string[] }[];
-      assert.equal(info!.Architecture, 'amd64');
+      assert.equal(info!.Architecture, host.architecture);
       assert.equal(info!.Os, 'linux');
-      assert.equal(info!.Id, pushed.configs[0]);
+      assert.equal(info!.Id, pushed.configs[which]);
       // the repo digest is the index's, as docker records it
       const index = JSON.parse(readFileSync(join(root, 'blobs/sha256', info!.RepoDigests[0]!.split('@sha256:')[1]!), 'utf8')) as { manifests: unknown[] };
       assert.equal(index.manifests.length, 3);
@@ -517,15 +530,17 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.deepEqual(uploads(p).filter((r) => r.method === 'PATCH'), [], 'a monolithic upload sends no PATCH');
       assert.ok(uploads(p).some((r) => r.method === 'PUT' && /[?&]digest=sha256/.test(r.path)));
 
+      // a second root has no record of test/mono, so nothing is mounted and every blob is sent
       const mark = p.requests.length;
-      await ok(root, ['tag', `${p.host}/test/mono:1`, `${p.host}/test/chunked:1`]);
-      // nothing to mount from: forget where the image came from, as a fresh store would
-      const store = ImageStore.open(root);
-      store.db.prepare('DELETE FROM repo_digests').run();
+      const other = newRoot(t);
+      assert.equal((await ok(other, ['image', 'base', `${p.host}/test/chunked:1`])).trim(), id, 'the base image is the same everywhere');
+      await ok(other, ['push', `${p.host}/test/chunked:1`], { env: { HULL_PUSH_CHUNK_SIZE: '262144' } });
+      const store = ImageStore.open(other);
+      const sizes = [store.layers(id)[0]!.blobSize!, store.content.size(id)];
       store.close();
-      await ok(root, ['push', `${p.host}/test/chunked:1`], { env: { HULL_PUSH_CHUNK_SIZE: '262144' } });
       const patches = uploads(p, mark).filter((r) => r.method === 'PATCH');
-      assert.ok(patches.length >= 4, `the 1 MB layer went in 256 KiB chunks (${patches.length} PATCH requests)`);
+      const expected = sizes.reduce((n, size) => n + Math.ceil(size / 262144), 0);
+      assert.equal(patches.length, expected, `layer and config of ${sizes.join(' and ')} bytes in 256 KiB chunks`);
       for (const r of patches) assert.match(String(r.headers['content-range']), /^\d+-\d+$/);
       assert.ok(uploads(p, mark).every((r) => !new URL(r.path, 'http://x').searchParams.has('mount')));
 
@@ -570,13 +585,19 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       await fails(root, ['push', ref], /unauthorized|no basic auth credentials/i, { dockerConfig });
       await fails(root, ['pull', ref], /unauthorized|no basic auth credentials/i, { dockerConfig });
 
+      // another registry's entry and a key hull does not manage must survive every change
+      const other = { auths: { 'other.example:5000': { auth: Buffer.from('someone:secret').toString('base64') } }, detachKeys: 'ctrl-x' };
+      writeFileSync(cfgFile, JSON.stringify(other), { mode: 0o600 });
+      const original = readFileSync(cfgFile);
       await fails(root, ['login', '-u', user, '--password-stdin', reg.host], /unauthorized|incorrect username or password/i, { dockerConfig, input: 'wrong-password\n' });
-      assert.equal(existsSync(cfgFile), false, 'a failed login writes no config.json');
+      assert.deepEqual(readFileSync(cfgFile), original, 'a failed login leaves config.json as it was');
 
       const out = await ok(root, ['login', '-u', user, '--password-stdin', reg.host], { dockerConfig, input: `${password}\n` });
       assert.match(out, /^Login Succeeded$/m);
-      const saved = JSON.parse(readFileSync(cfgFile, 'utf8')) as { auths: Record<string, { auth: string }> };
+      const saved = JSON.parse(readFileSync(cfgFile, 'utf8')) as { auths: Record<string, { auth: string }>; detachKeys: string };
       assert.equal(Buffer.from(saved.auths[reg.host]!.auth, 'base64').toString(), `${user}:${password}`);
+      assert.deepEqual(saved.auths['other.example:5000'], other.auths['other.example:5000']);
+      assert.equal(saved.detachKeys, 'ctrl-x');
       assert.equal(lstatSync(cfgFile).mode & 0o777, 0o600, 'config.json is private');
 
       await ok(root, ['push', ref], { dockerConfig });
@@ -584,8 +605,7 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.equal((await ok(root, ['pull', '-q', ref], { dockerConfig })).trim(), ref);
 
       assert.match(await ok(root, ['logout', reg.host], { dockerConfig }), new RegExp(`Removing login credentials for ${reg.host.replace(/\./g, '\\.')}`));
-      const left = JSON.parse(readFileSync(cfgFile, 'utf8')) as { auths: Record<string, unknown> };
-      assert.equal(reg.host in left.auths, false, 'logout removed the credentials');
+      assert.deepEqual(JSON.parse(readFileSync(cfgFile, 'utf8')), other, 'logout removed the credentials and only them');
       await fails(root, ['pull', ref], /unauthorized|no basic auth credentials/i, { dockerConfig });
     });
 
@@ -618,6 +638,10 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       await fails(root, ['login', '-u', user, '--password-stdin', reg.host], /unauthorized|incorrect username or password/i, { dockerConfig, input: 'nope\n' });
       assert.equal(existsSync(join(dockerConfig, 'config.json')), false);
       assert.match(await ok(root, ['login', '-u', user, '--password-stdin', reg.host], { dockerConfig, input: `${password}\n` }), /^Login Succeeded$/m);
+      const saved = JSON.parse(readFileSync(join(dockerConfig, 'config.json'), 'utf8')) as { auths: Record<string, { auth?: string; identitytoken?: string }> };
+      // the token server issued a refresh token: docker keeps it instead of the password
+      assert.ok(saved.auths[reg.host]?.identitytoken, JSON.stringify(saved));
+      assert.ok(!JSON.stringify(saved).includes(password), 'the password itself is not stored');
 
       const ref = `${reg.host}/team/app:1`;
       const id = (await ok(root, ['image', 'base', ref], { dockerConfig })).trim();
@@ -681,17 +705,38 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
     const isBlob = (digest: string) => (r: ProxiedRequest) => r.method === 'GET' && r.path === blobPath('test/hostile', digest);
     const isManifest = (r: ProxiedRequest) => r.path.startsWith('/v2/test/hostile/manifests/');
 
-    it('a layer with a Content-Length longer than its body', async (t) => {
-      const { error, proxy } = await hostilePull(t, (r) => (isBlob(bigLayer)(r) ? { kind: 'wrong-length', extra: 1000 } : null));
-      assert.match(error.message, new RegExp(`blobs/${bigLayer}`));
-      assert.match(error.message, /body ended after \d+ of \d+ bytes|range/i);
-      assert.ok(proxy.requests.filter(isBlob(bigLayer)).length >= 2, 'a short body is retried');
+    it('a layer whose Content-Length is shorter than the blob', async (t) => {
+      const { error, proxy } = await hostilePull(t, (r) => (isBlob(bigLayer)(r) ? { kind: 'wrong-length', extra: -500 } : null));
+      assert.match(error.message, new RegExp(`${bigLayer}: got \\d+ bytes where its descriptor gives \\d+`));
+      assert.equal(proxy.requests.filter(isBlob(bigLayer)).length, 1, 'a blob of the wrong size is not fetched again');
+    });
+
+    it('a config whose Content-Length is longer than its body', async (t) => {
+      const configDigest = manifest.doc.config.digest;
+      const { error } = await hostilePull(t, (r) => (isBlob(configDigest)(r) ? { kind: 'wrong-length', extra: 1000 } : null));
+      assert.match(error.message, new RegExp(`blobs/${configDigest}`));
+      assert.match(error.message, /body ended after \d+ of \d+ bytes|closed before the body reached its Content-Length/);
     });
 
     it('a connection that drops on every attempt', async (t) => {
       const { error, proxy } = await hostilePull(t, (r) => (isBlob(bigLayer)(r) ? { kind: 'drop', after: 4096 } : null));
       assert.match(error.message, new RegExp(bigLayer));
       assert.equal(proxy.requests.filter(isBlob(bigLayer)).length, 3, 'three attempts, then it gives up');
+    });
+
+    it('what a failed pull received is resumed by the next pull', async (t) => {
+      const { store } = await hostilePull(t, (r) => (isBlob(bigLayer)(r) ? { kind: 'drop', after: 4096 } : null));
+      const partial = join(store.root, 'ingest', `sha256-${bigLayer.slice(7)}`);
+      const kept = lstatSync(partial).size;
+      assert.ok(kept > 0, 'the bytes received are kept for a resume');
+      const good = await startMisbehavingRegistry({ upstream: reg.url });
+      t.after(() => good.stop());
+      const result = await pullImage(store, `${good.host}/test/hostile:1`, { config });
+      assert.equal(result.image.id, image.configs[0]);
+      const gets = good.requests.filter(isBlob(bigLayer));
+      assert.equal(gets.length, 1);
+      assert.equal(gets[0]!.headers.range, `bytes=${kept}-`);
+      assert.deepEqual(files(join(store.root, 'ingest')), []);
     });
 
     it('a redirect loop', async (t) => {
@@ -799,6 +844,32 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.ok(progress.statuses('Retrying in 1 second').length === 1);
       assert.deepEqual(readFileSync(join(store.snapshots.dir(store.layers(result.image.id)[0]!.chainId), 'data/big')), BIG);
       assert.deepEqual(files(join(store.root, 'ingest')), []);
+    });
+
+    it('a whole download that a killed run left before its rename is checked, not fetched again', async (t) => {
+      const proxy = await startMisbehavingRegistry({ upstream: reg.url });
+      t.after(() => proxy.stop());
+      const store = openStore(t);
+      mkdirSync(join(store.root, 'ingest'));
+      writeFileSync(join(store.root, 'ingest', `sha256-${bigLayer.slice(7)}`), readFileSync(join(image.layout, 'blobs/sha256', bigLayer.slice(7))));
+      const result = await pullImage(store, `${proxy.host}/test/resume:1`, { config });
+      assert.equal(result.image.id, image.configs[0]);
+      assert.deepEqual(proxy.requests.filter((r) => r.path === blobPath('test/resume', bigLayer)), [], 'the blob was not asked for');
+      assert.deepEqual(files(join(store.root, 'ingest')), []);
+    });
+
+    it('a whole but wrong leftover is thrown away and the blob fetched from byte 0', async (t) => {
+      const proxy = await startMisbehavingRegistry({ upstream: reg.url });
+      t.after(() => proxy.stop());
+      const store = openStore(t);
+      mkdirSync(join(store.root, 'ingest'));
+      const size = readFileSync(join(image.layout, 'blobs/sha256', bigLayer.slice(7))).length;
+      writeFileSync(join(store.root, 'ingest', `sha256-${bigLayer.slice(7)}`), randomBytes(size));
+      const result = await pullImage(store, `${proxy.host}/test/resume:1`, { config });
+      assert.equal(result.image.id, image.configs[0]);
+      const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path === blobPath('test/resume', bigLayer));
+      assert.equal(gets.length, 1);
+      assert.equal(gets[0]!.headers.range, undefined);
     });
 
     it('a server that ignores Range: the retry starts over from byte 0 and still succeeds', async (t) => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { resolveRemotes } from '../../src/registry/endpoint.ts';
 import { Transport } from '../../src/registry/transport.ts';
 import {
   freePort,
+  processesMentioning,
   startMisbehavingRegistry,
   startRegistry,
   type AuthMode,
@@ -122,7 +124,7 @@ function clientFor(reg: TestRegistry, extra: RegistryClientOptions = {}): Regist
 async function stopAndCheck(reg: TestRegistry): Promise<void> {
   await reg.stop();
   assert.ok(!existsSync(reg.dir), `registry dir leaked: ${reg.dir}`);
-  assert.throws(() => process.kill(reg.pid, 0), /ESRCH/, 'registry process still running');
+  assert.deepEqual(processesMentioning(reg.dir), [], 'registry processes still running');
 }
 
 /** Pushes an image's blobs and its manifest under `tag`. */
@@ -235,6 +237,28 @@ for (const mode of ['none', 'htpasswd', 'token'] as AuthMode[]) {
     });
   });
 }
+
+test('a registry does not outlive a test process that is killed', async () => {
+  const helper = new URL('./helpers/registry.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { startRegistry } = await import(${JSON.stringify(helper)});
+     const reg = await startRegistry({ auth: 'none' });
+     console.log(reg.dir);
+     setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const dir = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`helper exited with ${code}`)));
+  });
+  try {
+    assert.ok(processesMentioning(dir).length > 0, 'the registry runs');
+    child.kill('SIGKILL');
+    for (let i = 0; i < 100 && processesMentioning(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(processesMentioning(dir), [], 'the registry died with its test process');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // Auth specifics
@@ -455,6 +479,43 @@ describe('token auth', () => {
   });
 });
 
+describe('a TLS registry that wants a client certificate', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry({ auth: 'htpasswd', tls: true });
+  });
+  after(async () => stopAndCheck(reg));
+
+  test("docker's certs.d gives the client certificate, and the conversation stays on HTTPS", async () => {
+    const transport = new Transport({ certsDir: reg.certsDir! });
+    try {
+      const [remote] = await resolveRemotes(reg.host, 'push');
+      const pong = await ping(transport, remote!);
+      assert.equal(pong.endpoint.url.href, `https://${reg.host}/`);
+      assert.equal(pong.endpoint.tlsVerify, false, 'a loopback registry is insecure: its certificate is not verified');
+    } finally {
+      await transport.close();
+    }
+    const client = clientFor(reg, { certsDir: reg.certsDir! });
+    const blob = blobOf(randomBytes(70_000));
+    await client.pushBlob('tls/app', blob.digest, blob.size, opener(blob), { chunkSize: 30_000 });
+    assert.deepEqual(await client.blobExists('tls/app', blob.digest), { size: blob.size });
+    const got = await client.fetchBlob('tls/app', blob.digest, { offset: 5 });
+    assert.ok((await readAll(got.stream)).equals(blob.bytes.subarray(5)));
+    await client.close();
+  });
+
+  test('without the client certificate HTTPS fails, the HTTP fallback is no registry, and the error says both', async () => {
+    const client = clientFor(reg, { certsDir: null });
+    await assert.rejects(client.listTags('tls/app'), (e: Error) => {
+      assert.ok(e instanceof RegistryTransportError);
+      assert.match(e.message, new RegExp(`cannot reach registry ${reg.host.replace(/\./g, '\\.')}; tried GET https://.*; then http://.*answered HTTP 400 to GET /v2/`));
+      return true;
+    });
+    await client.close();
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Servers that misbehave
 
@@ -495,6 +556,23 @@ describe('misbehaving servers', () => {
     proxy.rule = (r) => (blobPath(r.path) ? { kind: 'drop', after: 50_000 } : null);
     const { stream } = await client.fetchBlob('hostile/app', image.layer.digest);
     await assert.rejects(readAll(stream), (e: Error) => e instanceof RegistryTransportError && /after 50000 of \d+ bytes/.test(e.message));
+  });
+
+  test('a server that stalls before its headers or in its body times out', async () => {
+    const impatient = new RegistryClient(proxy.host, {
+      credentials: async () => ({ username: reg.users.user, password: reg.users.password }),
+      headersTimeout: 500,
+      bodyTimeout: 500,
+    });
+    try {
+      proxy.rule = (r) => (blobPath(r.path) ? { kind: 'stall' } : null);
+      await assert.rejects(impatient.fetchBlob('hostile/app', image.layer.digest), (e: Error) => e instanceof RegistryTransportError && /timed out waiting for the response headers/.test(e.message));
+      proxy.rule = (r) => (blobPath(r.path) ? { kind: 'stall-body', after: 1000 } : null);
+      const { stream } = await impatient.fetchBlob('hostile/app', image.layer.digest);
+      await assert.rejects(readAll(stream), (e: Error) => e instanceof RegistryTransportError && /the response body stalled after 1000 of \d+ bytes/.test(e.message));
+    } finally {
+      await impatient.close();
+    }
   });
 
   test('a redirect loop and too many redirects are refused; ten hops are followed with credentials', async () => {

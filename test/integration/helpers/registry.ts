@@ -6,7 +6,7 @@
 // connections, redirect chains and loops, canned answers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer as createNetServer, type Socket } from 'node:net';
@@ -65,6 +65,7 @@ export interface TestRegistry {
   certsDir: string | undefined;
   /** The temp dir holding config, keys and storage (data/); gone after stop(). */
   dir: string;
+  /** The watchdog shell's pid; the registry is its child. */
   pid: number;
   /** Token mode only. */
   token: TokenServer | undefined;
@@ -74,6 +75,20 @@ export interface TestRegistry {
 }
 
 /** A port nobody listens on right now (the registry may still lose a race; start retries). */
+/** Processes whose command line mentions `text` (a registry's temp dir, say). */
+export function processesMentioning(text: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createNetServer();
@@ -114,7 +129,9 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
         (tls ? `  tls:\n    certificate: ${tls.serverCert}\n    key: ${tls.serverKey}\n    clientcas:\n      - ${tls.ca}\n` : '') +
         authConfig;
       writeFileSync(join(dir, 'config.yml'), config);
-      const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('/bin/sh', ['-c', WATCHDOG, 'hull-registry-watchdog', REGISTRY_BINARY, join(dir, 'config.yml')], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -208,11 +225,26 @@ function makeTlsFiles(dir: string): TlsFiles {
   return { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
 }
 
+// The registry runs under a small shell that holds a pipe from this process on its stdin:
+// when the pipe closes (stop(), or this test process dying however it dies) the registry is
+// killed, so no registry outlives its test. The shell exits when the registry does.
+const WATCHDOG = `
+exec 3<&0 0</dev/null
+"$1" serve "$2" &
+pid=$!
+( read -r _ <&3; kill "$pid" 2>/dev/null ) &
+wait "$pid"
+`;
+
 async function killChild(child: ChildProcess): Promise<void> {
+  child.stdin?.end();
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const timer = setTimeout(() => {
+    // a registry that ignores SIGTERM: kill it (the shell's child) and the shell
+    spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+    child.kill('SIGKILL');
+  }, 5000);
   await exited;
   clearTimeout(timer);
 }
@@ -381,6 +413,10 @@ export type Misbehaviour =
   | { kind: 'wrong-length'; extra: number }
   /** Forwards the headers and `after` bytes of the body, then drops the connection. */
   | { kind: 'drop'; after: number }
+  /** Never answers. */
+  | { kind: 'stall' }
+  /** Forwards the headers and `after` bytes of the body, then sends nothing more. */
+  | { kind: 'stall-body'; after: number }
   /** Redirects between two paths of its own for ever. */
   | { kind: 'redirect-loop' }
   /** Redirects `hops` times on itself, then forwards the request. */
@@ -462,6 +498,9 @@ export async function startMisbehavingRegistry(options: {
     const misbehaviour = hop ? null : proxy.rule(seen);
     proxy.requests.push(seen);
     switch (misbehaviour?.kind) {
+      case 'stall':
+        req.resume();
+        return;
       case 'redirect-loop':
         res.writeHead(307, { location: `/__loop/a${path}`, 'content-length': '0' });
         res.end();
@@ -485,6 +524,13 @@ export async function startMisbehavingRegistry(options: {
     const up = await forward(req, path);
     const headers = { ...up.headers };
     switch (misbehaviour?.kind) {
+      case 'stall-body': {
+        delete headers['transfer-encoding'];
+        res.writeHead(up.statusCode ?? 502, headers);
+        const body = await readBuffer(up);
+        res.write(body.subarray(0, misbehaviour.after));
+        return;
+      }
       case 'wrong-length':
       case 'drop': {
         const body = await readBuffer(up);
