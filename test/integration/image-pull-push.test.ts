@@ -192,10 +192,10 @@ function layoutManifest(layout: string, digest: string): { bytes: Buffer; doc: {
 }
 
 /** Pushes images to reg/repo:tag with skopeo; returns the manifest digests and the layout. */
-async function skopeoImage(registry: TestRegistry, repo: string, images: ImageSpec[], tag = 'latest', creds?: { user: string; password: string }): Promise<{ layout: string; manifests: string[]; configs: string[] }> {
+async function skopeoImage(registry: TestRegistry, repo: string, images: ImageSpec[], tag = 'latest'): Promise<{ layout: string; manifests: string[]; configs: string[] }> {
   const layout = mkdtempSync(join(work, 'layout-'));
   const { manifests, configs } = await writeOciLayout(layout, images, tag);
-  skopeoPush(layout, tag, `${registry.host}/${repo}:${tag}`, creds);
+  skopeoPush(layout, tag, `${registry.host}/${repo}:${tag}`);
   return { layout, manifests, configs };
 }
 
@@ -935,7 +935,7 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.equal(removed.status, 0, removed.stderr);
       const state = consistent(root);
       assert.deepEqual(state.images, [b.configs[0]]);
-      assert.equal(state.chains.length, 3, 'b keeps the two shared layers and its own; a only layer is gone');
+      assert.equal(state.chains.length, 3, 'b keeps the two shared layers and its own; the layer only a had is gone');
       // b is whole: its files are all there
       const store = ImageStore.open(root);
       try {
