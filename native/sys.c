@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -191,6 +192,25 @@ fail:
   return result ? result : undefined(env);
 }
 
+// lutimens(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec): utimensat without following a final
+// symlink, to the nanosecond (Node's utimes takes float seconds, which lose the last digits)
+static napi_value js_lutimens(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  char *path = NULL;
+  int64_t asec, msec;
+  uint32_t ansec, mnsec;
+  if (get_args(env, info, 5, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  CHECK(napi_get_value_int64(env, argv[1], &asec));
+  CHECK(napi_get_value_uint32(env, argv[2], &ansec));
+  CHECK(napi_get_value_int64(env, argv[3], &msec));
+  CHECK(napi_get_value_uint32(env, argv[4], &mnsec));
+  struct timespec ts[2] = {{.tv_sec = asec, .tv_nsec = ansec}, {.tv_sec = msec, .tv_nsec = mnsec}};
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(env, errno, "utimensat", path);
+fail:
+  free(path);
+  return undefined(env);
+}
+
 // syncfs(path): flushes the whole filesystem that holds path
 static napi_value js_syncfs(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -247,8 +267,8 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {
       {"mknod", js_mknod},       {"lsetxattr", js_lsetxattr}, {"lgetxattr", js_lgetxattr},
-      {"llistxattr", js_llistxattr}, {"syncfs", js_syncfs},   {"mount", js_mount},
-      {"umount2", js_umount2},
+      {"llistxattr", js_llistxattr}, {"lutimens", js_lutimens}, {"syncfs", js_syncfs},
+      {"mount", js_mount},       {"umount2", js_umount2},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -11,6 +11,7 @@ interface Native {
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
+  lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
   syncfs(path: string): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
@@ -71,6 +72,14 @@ export function lgetxattr(path: string, name: string): Buffer | null {
 /** llistxattr(2): the names of the attributes this process may see. */
 export function llistxattr(path: string): string[] {
   return load().llistxattr(path);
+}
+
+/**
+ * utimensat(2) with AT_SYMLINK_NOFOLLOW: sets a file's (or a symlink's own) times to the
+ * nanosecond. Seconds may be negative; nanoseconds are 0..999999999.
+ */
+export function lutimens(path: string, atime: { sec: number; nsec: number }, mtime: { sec: number; nsec: number }): void {
+  load().lutimens(path, atime.sec, atime.nsec, mtime.sec, mtime.nsec);
 }
 
 /** syncfs(2) on the filesystem that holds path. */

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { unpackLayers } from '../../src/image/layer/pool.ts';
 import { LayerUnpackError, resolveLowerLinks, unpackLayer, type UnpackResult } from '../../src/image/layer/unpack.ts';
 import { LayerLimitError } from '../../src/image/layer/decompress.ts';
-import { lgetxattr, lsetxattr, mount, umount2 } from '../../src/sys/index.ts';
+import { lgetxattr, llistxattr, lsetxattr, lutimens, mknod, mount, S_IFIFO, umount2 } from '../../src/sys/index.ts';
 import { dir, file, gzip, hardlink, pax, sha256, symlink, tar, zstd, type RawEntry } from './helpers/tar-fixtures.ts';
 
 let root: string;
@@ -34,6 +34,38 @@ async function unpack(blob: Buffer, opts: Parameters<typeof unpackLayer>[2] = {}
 
 const mtimeOf = (p: string): number => lstatSync(p).mtimeMs / 1000;
 const ino = (p: string): number => lstatSync(p).ino;
+
+describe('sys addon', () => {
+  it('throws errors shaped like Node\'s fs errors', () => {
+    const p = join(root, `exists-${++n}`);
+    writeFileSync(p, '');
+    assert.throws(() => mknod(p, S_IFIFO | 0o600), (e: NodeJS.ErrnoException) => {
+      assert.equal(e.message, `EEXIST: file already exists, mknod '${p}'`);
+      assert.equal(e.code, 'EEXIST');
+      assert.equal(e.errno, -17);
+      assert.equal(e.syscall, 'mknod');
+      assert.equal(e.path, p);
+      return e instanceof Error;
+    });
+    assert.throws(() => lgetxattr(join(root, 'missing'), 'user.x'), { code: 'ENOENT', syscall: 'lgetxattr' });
+    assert.throws(() => umount2(p), { code: 'EINVAL', syscall: 'umount2' });
+    assert.throws(() => mknod(`${p}\0x`, S_IFIFO), TypeError);
+  });
+
+  it('sets, reads and lists xattrs, and sets times to the nanosecond', () => {
+    const p = join(root, `attrs-${++n}`);
+    writeFileSync(p, '');
+    assert.equal(lgetxattr(p, 'user.none'), null);
+    lsetxattr(p, 'user.one', Buffer.from([0, 1, 2]));
+    lsetxattr(p, 'trusted.two', 'text');
+    assert.deepEqual(lgetxattr(p, 'user.one'), Buffer.from([0, 1, 2]));
+    assert.deepEqual(llistxattr(p).sort(), ['trusted.two', 'user.one']);
+    lutimens(p, { sec: -5, nsec: 1 }, { sec: 1_700_000_000, nsec: 999_999_999 });
+    const st = lstatSync(p, { bigint: true });
+    assert.equal(st.atimeNs, -4_999_999_999n);
+    assert.equal(st.mtimeNs, 1_700_000_000_999_999_999n);
+  });
+});
 
 describe('layer unpack: whiteouts', () => {
   it('turns .wh. files into 0/0 character devices and ignores aufs metadata', async () => {
@@ -85,7 +117,7 @@ describe('layer unpack: entries and metadata', () => {
         file('srv/suid', '#!/bin/sh\n', { mode: 0o4755, uid: 1000, gid: 1001, mtime: 1_300_000_000 }),
         file('srv/sgid', 'x', { mode: 0o2711, uid: 0, gid: 50, mtime: 1_300_000_001 }),
         file('srv/private', 'p', { mode: 0o600, uid: 65534, gid: 65534 }),
-        pax([['mtime', '1400000000.5'], ['uid', '3000000000']]),
+        pax([['mtime', '1400000000.123456789'], ['uid', '3000000000']]),
         file('srv/precise', 'q'),
         dir('late/', { mtime: 1_500_000_000 }),
       ]),
@@ -102,7 +134,7 @@ describe('layer unpack: entries and metadata', () => {
     assert.equal(st('srv/private').uid, 65534);
     assert.equal(st('srv/precise').uid, 3_000_000_000);
     assert.equal(mtimeOf(join(d, 'srv/suid')), 1_300_000_000);
-    assert.equal(mtimeOf(join(d, 'srv/precise')), 1_400_000_000.5);
+    assert.equal(lstatSync(join(d, 'srv/precise'), { bigint: true }).mtimeNs, 1_400_000_000_123_456_789n);
     // Directory times are set last: creating srv's files did not disturb srv's or the root's.
     assert.equal(mtimeOf(join(d, 'srv')), 1_200_000_000);
     assert.equal(mtimeOf(join(d, 'tmp')), 1_100_000_000);
@@ -279,7 +311,8 @@ describe('layer unpack: compression and digests', () => {
     const { dir: d } = await unpack(made.stdout);
     assert.equal(readFileSync(join(d, 'x/y/f'), 'utf8'), 'data');
     assert.equal(lgetxattr(join(d, 'x/y/f'), 'user.k')?.toString(), 'v');
-    assert.equal(statSync(join(d, 'x/y/f')).mtimeMs, statSync(join(src, 'x/y/f')).mtimeMs);
+    // To the nanosecond, from GNU tar's PAX mtime.
+    assert.equal(statSync(join(d, 'x/y/f'), { bigint: true }).mtimeNs, statSync(join(src, 'x/y/f'), { bigint: true }).mtimeNs);
   });
 });
 
@@ -349,25 +382,31 @@ describe('layer unpack: worker pool', () => {
   });
 
   it('removes the failed layer\'s directory and rethrows its error with its class', async () => {
-    const good = join(root, `pool-good-${++n}`);
-    writeFileSync(good, tar([file('ok', 'ok')]));
-    const bad = join(root, `pool-bad-${n}`);
-    writeFileSync(bad, tar([file('a', 'a'), file('../escape', 'x')]));
-    const bomb = join(root, `pool-bomb-${n}`);
-    writeFileSync(bomb, gzip(tar([file('zeros', Buffer.alloc(4 << 20))])));
-    const jobs = [
+    const blob = (name: string, data: Buffer) => {
+      const p = join(root, `pool-${name}-${++n}`);
+      writeFileSync(p, data);
+      return p;
+    };
+    // The bad layer is the largest, so the pool starts it first.
+    const bad = blob('bad', tar([file('padding', Buffer.alloc(200_000, 1)), file('../escape', 'x')]));
+    const good = blob('good', tar([file('ok', 'ok')]));
+    const serial = [
       { source: good, dir: join(root, `pool-good-out-${n}`) },
       { source: bad, dir: join(root, `pool-bad-out-${n}`) },
-      { source: bomb, dir: join(root, `pool-bomb-out-${n}`), opts: { limits: { maxUncompressedBytes: 1 << 20 } } },
     ];
-    await assert.rejects(unpackLayers(jobs, { concurrency: 1 }), (e: unknown) => e instanceof LayerUnpackError && /"\.\." component/.test(e.message) && e.entry === '../escape');
-    assert.equal(existsSync(jobs[1]!.dir), false);
-    assert.equal(existsSync(jobs[2]!.dir), false, 'the job after the failure never started');
-    assert.equal(readFileSync(join(jobs[0]!.dir, 'ok'), 'utf8'), 'ok');
+    await assert.rejects(unpackLayers(serial, { concurrency: 1 }), (e: unknown) => e instanceof LayerUnpackError && /"\.\." component/.test(e.message) && e.entry === '../escape');
+    assert.equal(existsSync(serial[1]!.dir), false);
+    assert.equal(existsSync(serial[0]!.dir), false, 'the job after the failure never started');
 
-    const alone = { ...jobs[2]!, dir: join(root, `pool-bomb-alone-${n}`) };
-    await assert.rejects(unpackLayers([alone]), (e: unknown) => e instanceof LayerLimitError && /exceeds the limit of 1048576 bytes uncompressed/.test(e.message));
-    assert.equal(existsSync(alone.dir), false);
+    // Side by side, the other job either finished whole or was aborted and removed.
+    const parallel = serial.map((j) => ({ ...j, dir: `${j.dir}-parallel` }));
+    await assert.rejects(unpackLayers(parallel, { concurrency: 2 }), LayerUnpackError);
+    assert.equal(existsSync(parallel[1]!.dir), false);
+    if (existsSync(parallel[0]!.dir)) assert.equal(readFileSync(join(parallel[0]!.dir, 'ok'), 'utf8'), 'ok');
+
+    const bomb = { source: blob('bomb', gzip(tar([file('zeros', Buffer.alloc(4 << 20))]))), dir: join(root, `pool-bomb-out-${n}`), opts: { limits: { maxUncompressedBytes: 1 << 20 } } };
+    await assert.rejects(unpackLayers([bomb]), (e: unknown) => e instanceof LayerLimitError && /exceeds the limit of 1048576 bytes uncompressed/.test(e.message));
+    assert.equal(existsSync(bomb.dir), false);
   });
 
   it('aborts running jobs on a signal and removes their directories', async () => {

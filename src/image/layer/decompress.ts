@@ -48,6 +48,10 @@ export interface OpenLayerOptions {
 
 // Larger than zlib's 16 KiB default: fewer, bigger chunks cost the tar reader less per byte.
 const CHUNK = 256 * 1024;
+// The decompressor runs on libuv's threadpool. With room for several chunks ahead it keeps
+// working while the tar reader creates files; with one chunk of room the two mostly take turns
+// (measured: 5-10% of a 210 MB layer's unpack time).
+const inflateOptions = { chunkSize: CHUNK, highWaterMark: 16 * CHUNK };
 
 /** Reads the first bytes of a stream (enough to tell the format) and gives back a stream of all of it. */
 async function peek(source: Readable, want: number): Promise<{ head: Buffer; all: Readable }> {
@@ -85,7 +89,7 @@ export async function openLayer(source: string | NodeJS.ReadableStream, opts: Op
   const name = opts.name ?? (typeof source === 'string' ? source : 'stream');
   const input: Readable =
     typeof source === 'string'
-      ? createReadStream(source, { highWaterMark: CHUNK })
+      ? createReadStream(source, { highWaterMark: 4 * CHUNK })
       : source instanceof Readable
         ? source
         : Readable.from(source as AsyncIterable<Buffer>, { objectMode: false });
@@ -98,7 +102,7 @@ export async function openLayer(source: string | NodeJS.ReadableStream, opts: Op
   const compression = detectCompression(head);
   let decoded: Readable = all;
   if (compression !== 'none') {
-    const inflate = compression === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : createZstdDecompress({ chunkSize: CHUNK });
+    const inflate = compression === 'gzip' ? createGunzip(inflateOptions) : createZstdDecompress(inflateOptions);
     all.on('error', (e) => inflate.destroy(e));
     inflate.once('close', () => all.destroy());
     all.pipe(inflate);

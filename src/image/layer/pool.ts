@@ -2,7 +2,7 @@
 // once: file creation costs system time per file (MACHINE.md), and one thread per layer keeps
 // both cores busy. Workers are kept between calls (unref'd while idle) since starting one costs
 // tens of milliseconds.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { TarError, TarFormatError, TarLimitError, TarTruncatedError, TarUnsupportedError } from '../tar/reader.ts';
@@ -70,6 +70,7 @@ class PooledWorker {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
   dead = false;
+  idleTimer: NodeJS.Timeout | undefined;
 
   constructor() {
     this.worker = new Worker(workerURL());
@@ -107,13 +108,23 @@ class PooledWorker {
   }
 }
 
+function blobSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // the worker reports the missing file
+  }
+}
+
 const idle = new Set<PooledWorker>();
+const IDLE_MS = 30_000;
 let nextId = 0;
 
 function acquire(): PooledWorker {
   for (const w of idle) {
     idle.delete(w);
     if (w.dead) continue;
+    clearTimeout(w.idleTimer);
     w.worker.ref();
     return w;
   }
@@ -122,9 +133,14 @@ function acquire(): PooledWorker {
 
 function release(w: PooledWorker): void {
   if (w.dead) return;
-  // Idle workers must not keep the process alive.
+  // Idle workers must not keep the process alive, nor hold their memory in a long-lived one.
   w.worker.unref();
   idle.add(w);
+  w.idleTimer = setTimeout(() => {
+    idle.delete(w);
+    w.dead = true;
+    void w.worker.terminate();
+  }, IDLE_MS).unref();
 }
 
 /**
@@ -147,9 +163,12 @@ export async function unpackLayers(jobs: UnpackJob[], options: PoolOptions = {})
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const jobAborts: (() => void)[] = [];
 
+  // Largest blobs first, so that one big layer started last does not finish alone on one core.
+  const order = jobs.map((job, i) => ({ i, size: blobSize(job.source) })).sort((a, b) => b.size - a.size).map((j) => j.i);
+
   const lane = async (): Promise<void> => {
     while (next < jobs.length && failure === undefined) {
-      const i = next++;
+      const i = order[next++]!;
       const job = jobs[i]!;
       if (existsSync(job.dir)) {
         failure ??= new LayerUnpackError(`layer ${job.opts?.name ?? job.source}: the snapshot directory ${job.dir} already exists`);

@@ -8,8 +8,8 @@
 // any entry that would escape the directory, or write through a link, fails the whole layer,
 // and a failed layer leaves nothing behind.
 import {
-  closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeSync, chmodSync,
+  closeSync, constants, copyFileSync, fchmodSync, fchownSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync,
+  readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync,
   type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -68,11 +68,15 @@ const AUFS_META = '.wh..wh.';
 const O_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 let mknodAllowed: boolean | undefined;
-/** Whether this process may create device nodes: root with CAP_MKNOD (bit 27) in its effective set. */
+/**
+ * Whether this process may create device nodes: root with CAP_MKNOD (bit 27) in its effective
+ * set, outside any user namespace (in one, the kernel refuses devices whatever the caps say).
+ */
 function mayMknod(): boolean {
   if (mknodAllowed === undefined) {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    mknodAllowed = process.getuid?.() === 0 && !!m && (BigInt(`0x${m[1]}`) & (1n << 27n)) !== 0n;
+    const initialUserNs = /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync('/proc/self/uid_map', 'utf8'));
+    mknodAllowed = process.getuid?.() === 0 && initialUserNs && !!m && (BigInt(`0x${m[1]}`) & (1n << 27n)) !== 0n;
   }
   return mknodAllowed;
 }
@@ -91,13 +95,18 @@ function clean(raw: string, what: string, fail: (why: string) => never): string 
   return parts.join('/');
 }
 
-const seconds = (h: TarHeader): number => h.mtime + h.mtimeNsec / 1e9;
+interface Time {
+  sec: number;
+  nsec: number;
+}
+
+const timeOf = (h: TarHeader): Time => ({ sec: h.mtime, nsec: h.mtimeNsec });
 
 /** Applies entries in archive order; every method is synchronous except for reading data. */
 class Applier {
   /** Every path made so far, relative to the layer, with its type. */
   private readonly made = new Map<string, Kind>();
-  private readonly dirTimes = new Map<string, number>();
+  private readonly dirTimes = new Map<string, Time>();
   /** Names this layer whited out; a directory made there later must hide the lower one. */
   private readonly whitedOut = new Set<string>();
   readonly lowerLinks = new Map<string, string>();
@@ -147,7 +156,7 @@ class Applier {
       // The layer's root itself ("./"): only its metadata can be applied.
       if (h.type !== 'directory') this.fail(`the layer root must be a directory, not a ${h.type}`);
       this.meta('', h, 'dir');
-      this.dirTimes.set('', seconds(h));
+      this.dirTimes.set('', timeOf(h));
       return;
     }
     this.parents(rel);
@@ -160,7 +169,7 @@ class Applier {
           if (this.whitedOut.has(rel)) this.setXattr(rel, OPAQUE, Buffer.from('y'));
         }
         this.meta(rel, h, 'dir');
-        this.dirTimes.set(rel, seconds(h));
+        this.dirTimes.set(rel, timeOf(h));
         return;
       }
       case 'file': {
@@ -192,7 +201,7 @@ class Applier {
         this.record(rel, 'symlink');
         this.sys(() => lchownSync(abs, h.uid, h.gid));
         this.xattrs(rel, h);
-        this.sys(() => lutimesSync(abs, seconds(h), seconds(h)));
+        this.setTimes(rel, timeOf(h));
         return;
       }
       case 'char':
@@ -206,7 +215,7 @@ class Applier {
         this.sys(() => sys.mknod(this.abs(rel), type | 0o600, h.devmajor, h.devminor));
         this.record(rel, 'node');
         this.meta(rel, h, 'node');
-        this.sys(() => lutimesSync(this.abs(rel), seconds(h), seconds(h)));
+        this.setTimes(rel, timeOf(h));
         return;
       }
       default:
@@ -338,10 +347,15 @@ class Applier {
         fchmodSync(fd, h.mode);
       });
       this.xattrs(rel, h);
-      this.sys(() => futimesSync(fd, seconds(h), seconds(h)));
     } finally {
       closeSync(fd);
     }
+    this.setTimes(rel, timeOf(h));
+  }
+
+  /** Access and modification time both from the archive's mtime, as docker sets them. */
+  private setTimes(rel: string, t: Time): void {
+    this.sys(() => sys.lutimens(this.abs(rel), t, t));
   }
 
   /** Ownership, then mode, then xattrs (see file()). */
@@ -377,7 +391,7 @@ class Applier {
   finish(): void {
     this.entry = '';
     const dirs = [...this.dirTimes].sort((a, b) => depth(b[0]) - depth(a[0]));
-    for (const [rel, t] of dirs) this.sys(() => utimesSync(this.abs(rel), t, t));
+    for (const [rel, t] of dirs) this.setTimes(rel, t);
   }
 }
 
@@ -561,5 +575,7 @@ function copyMeta(from: string, to: string, st: Stats): void {
     const value = sys.lgetxattr(from, name);
     if (value) sys.lsetxattr(to, name, value);
   }
-  lutimesSync(to, st.atime, st.mtime);
+  const ns = lstatSync(from, { bigint: true });
+  const split = (v: bigint): Time => ({ sec: Number(v / 1_000_000_000n) - (v % 1_000_000_000n < 0n ? 1 : 0), nsec: Number(((v % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n) });
+  sys.lutimens(to, split(ns.atimeNs), split(ns.mtimeNs));
 }
