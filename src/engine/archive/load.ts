@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { isDigest, type Digest } from '../../image/digest.ts';
 import { installImage, type LayerBlob } from '../../image/install.ts';
-import { openLayer } from '../../image/layer/decompress.ts';
+import { detectCompression, openLayer, peek, refusedFormat } from '../../image/layer/decompress.ts';
 import {
   DEFAULT_CONFIG_MAX_BYTES,
   DEFAULT_MANIFEST_MAX_BYTES,
@@ -258,53 +258,29 @@ interface Input {
 
 /** The input's bytes, decompressed when it is gzip or zstd (as docker load accepts). */
 async function decompressed(input: Readable, label: string): Promise<Input> {
-  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let got = 0;
-  let ended = false;
-  while (got < 6) {
-    const r = await it.next();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-    head.push(b);
-    got += b.length;
+  const { head, all } = await peek(input, 6);
+  if (head.length === 0) {
+    all.destroy();
+    throw new EmptyArchiveError(`${label} is empty`);
   }
-  if (got === 0) throw new EmptyArchiveError(`${label} is empty`);
-  const first = Buffer.concat(head);
-  const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => it };
-  async function* all(): AsyncGenerator<Buffer> {
-    yield first;
-    // for-await hands an early stop on to the input
-    if (!ended) for await (const chunk of rest) yield chunk;
+  const refused = refusedFormat(head);
+  if (refused) {
+    all.destroy();
+    throw new ArchiveError(`${label} is ${refused}-compressed; hull loads plain, gzip- and zstd-compressed archives`);
   }
-  const format = compressionOf(first);
-  if (format === 'bzip2' || format === 'xz') {
-    input.destroy();
-    throw new ArchiveError(`${label} is ${format}-compressed; hull loads plain, gzip- and zstd-compressed archives`);
-  }
-  if (format === 'none') return { data: all(), close: () => input.destroy() };
+  const format = detectCompression(head);
+  if (format === 'none') return { data: all, close: () => all.destroy() };
   const inflate = format === 'gzip' ? createGunzip() : createZstdDecompress();
-  pipeline(Readable.from(all()), inflate).catch(() => {
+  pipeline(all, inflate).catch(() => {
     // the error reaches the reader through the inflater, which pipeline destroys with it
   });
   return {
     data: inflate,
     close: () => {
       inflate.destroy();
-      input.destroy();
+      all.destroy();
     },
   };
-}
-
-function compressionOf(head: Uint8Array): 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none' {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
-  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a) return 'xz';
-  return 'none';
 }
 
 /**
@@ -696,17 +672,10 @@ function layerMediaType(store: ImageStore, digest: string, where: string): strin
   } finally {
     closeSync(fd);
   }
-  const format = compressionOf(head.subarray(0, n));
-  switch (format) {
-    case 'gzip':
-      return MediaType.OciLayerGzip;
-    case 'zstd':
-      return MediaType.OciLayerZstd;
-    case 'none':
-      return MediaType.OciLayer;
-    default:
-      throw new ArchiveError(`${where}: the layer is ${format}-compressed; hull reads plain, gzip and zstd layers`);
-  }
+  const refused = refusedFormat(head.subarray(0, n));
+  if (refused) throw new ArchiveError(`${where}: the layer is ${refused}-compressed; hull reads plain, gzip and zstd layers`);
+  const format = detectCompression(head.subarray(0, n));
+  return format === 'gzip' ? MediaType.OciLayerGzip : format === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
 }
 
 /**

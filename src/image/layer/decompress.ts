@@ -24,7 +24,7 @@ export function detectCompression(head: Uint8Array): Compression {
 }
 
 /** Formats docker once accepted that OCI layers do not use; named so the refusal is clear. */
-function refusedFormat(head: Uint8Array): string | undefined {
+export function refusedFormat(head: Uint8Array): string | undefined {
   if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
   if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a) return 'xz';
   return undefined;
@@ -54,7 +54,7 @@ const CHUNK = 256 * 1024;
 const inflateOptions = { chunkSize: CHUNK, highWaterMark: 16 * CHUNK };
 
 /** Reads the first bytes of a stream (enough to tell the format) and gives back a stream of all of it. */
-async function peek(source: Readable, want: number): Promise<{ head: Buffer; all: Readable }> {
+export async function peek(source: Readable, want: number): Promise<{ head: Buffer; all: Readable }> {
   const it = source[Symbol.asyncIterator]();
   const parts: Buffer[] = [];
   let got = 0;
