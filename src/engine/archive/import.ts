@@ -3,11 +3,9 @@
 // while it streams in; its diffID is the digest of the plain tar. The config carries the
 // `--change` instructions, and a history entry whose comment is the message (docker's
 // "Imported from <source>" when none is given).
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { createReadStream, openSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Digest } from '../../image/digest.ts';
 import { installImage } from '../../image/install.ts';
@@ -153,7 +151,7 @@ interface CompressedLayer {
   diffId: Digest;
 }
 
-/** Decompresses the source (whatever it was), gzips it into a scratch file, and stores that blob. */
+/** Decompresses the source (whatever it was) and stores it gzipped, in one pass. */
 async function compressLayer(store: ImageStore, lease: Lease, stream: Readable, label: string, maxBytes: number): Promise<CompressedLayer> {
   let layer;
   try {
@@ -162,24 +160,13 @@ async function compressLayer(store: ImageStore, lease: Lease, stream: Readable, 
     if (err instanceof LayerFormatError) throw new ImportError(`${label}: unsupported compression: ${err.message}`, { cause: err });
     throw err;
   }
-  const file = store.content.tempFile(lease, 'import-layer');
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  let blob;
   try {
-    await pipeline(Readable.from(layer.data, { objectMode: false }), createGzip(), meter, createWriteStream(file, { mode: 0o600 }));
+    blob = await store.content.write(lease, layer.data, createGzip());
   } catch (err) {
     if (err instanceof LayerFormatError || err instanceof LayerLimitError) throw new ImportError(err.message, { cause: err });
     throw err;
   }
   if (layer.size() === 0) throw new ImportError(`${label} is empty: there is no tarball to import`);
-  const digest = `sha256:${hash.digest('hex')}` as Digest;
-  await store.content.ingest(lease, { digest, size }, { open: async (offset) => ({ stream: createReadStream(file, { start: offset }), offset }) });
-  return { digest, size, diffId: layer.diffID() as Digest };
+  return { ...blob, diffId: layer.diffID() as Digest };
 }

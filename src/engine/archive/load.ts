@@ -8,9 +8,9 @@
 // under a lease, so a failure leaves nothing behind; images committed before a later one fails
 // are removed again, and tags they moved are put back.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, openSync, readSync, realpathSync, statSync, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { isDigest, type Digest } from '../../image/digest.ts';
@@ -183,14 +183,13 @@ function checkDescriptor(store: ImageStore, desc: Descriptor, where: string): vo
 
 // ---------------------------------------------------------------------------------------------
 // A tar read once: blobs under blobs/<alg>/<hex> go straight into the store (their path names
-// their digest); other files are hashed into scratch files of the lease, to be stored only if
-// manifest.json names them; the top-level documents are kept in memory.
+// their digest); other files are hashed into the store as they stream, kept only if
+// manifest.json names them (the lease's GC takes the rest); the top-level documents are kept in memory.
 
 type Node =
   | { kind: 'dir' }
   | { kind: 'doc'; bytes: Buffer }
   | { kind: 'stored'; digest: Digest; size: number }
-  | { kind: 'spooled'; file: string; digest: Digest; size: number }
   | { kind: 'link'; target: string };
 
 async function spoolTar(store: ImageStore, lease: Lease, input: Readable, label: string, opts: LoadOptions): Promise<Archive> {
@@ -230,7 +229,7 @@ async function spoolTar(store: ImageStore, lease: Lease, input: Readable, label:
             await ingestEntry(store, lease, digest, h.size, entry.body(), where, opts.signal);
             nodes.set(path, { kind: 'stored', digest, size: h.size });
           } else {
-            nodes.set(path, { kind: 'spooled', ...(await spoolEntry(store, lease, path, entry.body())) });
+            nodes.set(path, { kind: 'stored', ...(await store.content.write(lease, entry.body())) });
           }
           break;
         }
@@ -312,21 +311,6 @@ async function ingestEntry(store: ImageStore, lease: Lease, digest: Digest, size
   if (upstream !== undefined) throw upstream;
 }
 
-async function spoolEntry(store: ImageStore, lease: Lease, path: string, body: AsyncGenerator<Buffer>): Promise<{ file: string; digest: Digest; size: number }> {
-  const file = store.content.tempFile(lease, path.slice(-40));
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  await pipeline(Readable.from(body, { objectMode: false }), meter, createWriteStream(file, { mode: 0o600 }));
-  return { file, digest: `sha256:${hash.digest('hex')}` as Digest, size };
-}
-
 class SpooledArchive implements Archive {
   readonly label: string;
   private readonly store: ImageStore;
@@ -364,12 +348,6 @@ class SpooledArchive implements Archive {
     switch (node.kind) {
       case 'stored':
         return { digest: node.digest, size: node.size };
-      case 'spooled': {
-        const expected = { digest: node.digest, size: node.size };
-        await this.store.content.ingest(this.lease, expected, fileSource(node.file));
-        this.nodes.set(node.path, { kind: 'stored', ...expected });
-        return expected;
-      }
       case 'doc':
         return this.storeBytes(node.path, node.bytes);
       default:

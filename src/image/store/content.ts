@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest, type Digest } from '../digest.ts';
@@ -88,6 +88,34 @@ export class ContentStore {
       renameSync(tmp, target);
     }
     return digest;
+  }
+
+  /**
+   * Stores bytes that hull itself produces or reads from a local archive, hashing them as they are
+   * written once into a scratch file that is then renamed into place; returns their digest.
+   */
+  async write(lease: Lease, source: AsyncIterable<Uint8Array> | Readable, ...transforms: NodeJS.ReadWriteStream[]): Promise<{ digest: Digest; size: number }> {
+    const tmp = this.tempFile(lease, 'write');
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+    await pipeline([input, ...transforms, meter, createWriteStream(tmp, { mode: 0o600 })]);
+    const digest = `sha256:${hash.digest('hex')}` as Digest;
+    claim(this.db, lease, 'blob', digest);
+    const target = this.path(digest);
+    if (existsSync(target)) unlinkSync(tmp);
+    else {
+      mkdirSync(join(target, '..'), { recursive: true });
+      renameSync(tmp, target);
+    }
+    return { digest, size };
   }
 
   /**
