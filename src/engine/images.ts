@@ -1,6 +1,6 @@
 // The engine's image operations that need no registry: find, list, tag, remove, inspect,
 // history, prune and disk usage. The CLI and (later) the API server render what these return.
-import { familiarString, fullString, normalize, parseAnyReference, isImageIdPrefix, ReferenceError, repository, type Reference } from '../image/reference.ts';
+import { familiarString, fullString, normalize, parseAnyReference, withDefaultTag, isImageIdPrefix, ReferenceError, repository, type Reference } from '../image/reference.ts';
 import { shortId } from '../image/digest.ts';
 import { parseImageConfig, type ImageConfig } from '../image/manifest.ts';
 import type { GcResult, ImageRecord, ImageStore } from '../image/store/image-store.ts';
@@ -28,8 +28,7 @@ function lookup(store: ImageStore, input: string): ImageRecord | undefined {
   }
   if (any?.kind === 'id') return store.get(any.id);
   if (any?.kind === 'name') {
-    const ref = any.ref.digest || any.ref.tag ? any.ref : { ...any.ref, tag: 'latest' };
-    const id = store.byName(fullString(ref));
+    const id = store.byName(fullString(withDefaultTag(any.ref)));
     if (id) return store.get(id);
   }
   if (isImageIdPrefix(input)) {
@@ -131,7 +130,7 @@ export function tagImage(store: ImageStore, source: string, target: string): voi
   const img = findImage(store, source);
   const ref = normalize(target);
   if (ref.digest) throw new Error(`refusing to create a tag with a digest reference`);
-  store.tag(img.id, fullString(ref.tag ? ref : { ...ref, tag: 'latest' }));
+  store.tag(img.id, fullString(ref));
 }
 
 export interface RemoveResult {
@@ -154,7 +153,7 @@ export function removeImage(store: ImageStore, input: string, opts: { force?: bo
     try {
       const any = parseAnyReference(input);
       if (any.kind !== 'name') return undefined;
-      return fullString(any.ref.digest || any.ref.tag ? any.ref : { ...any.ref, tag: 'latest' });
+      return fullString(withDefaultTag(any.ref));
     } catch {
       return undefined;
     }
@@ -289,7 +288,7 @@ export function imageDiskUsage(store: ImageStore): ImageDiskUsage {
   const layersOf = new Map(records.map((r) => [r.id, store.layers(r.id)]));
   for (const r of records) for (const l of layersOf.get(r.id)!) users.set(l.chainId, (users.get(l.chainId) ?? 0) + 1);
   const blobUsers = new Map<string, number>();
-  const blobsOf = new Map(records.map((r) => [r.id, (store.db.prepare('SELECT digest FROM image_blobs WHERE image = ?').all(r.id) as { digest: string }[]).map((b) => b.digest)]));
+  const blobsOf = new Map(records.map((r) => [r.id, store.blobsOf(r.id)]));
   for (const r of records) for (const b of blobsOf.get(r.id)!) blobUsers.set(b, (blobUsers.get(b) ?? 0) + 1);
   const blobDisk = (d: string) => (store.content.has(d) ? Math.ceil(statBlocks(store.content.path(d))) : 0);
   const images = records.map((record) => {

@@ -3,7 +3,7 @@
 // layer unpacks into its own snapshot as soon as its blob is verified.
 import { RegistryClient } from '../registry/client.ts';
 import { credentialSource } from '../registry/credentials.ts';
-import { digestHex } from '../image/digest.ts';
+import { shortId } from '../image/digest.ts';
 import { fullString, normalize, repository, familiarString, type Reference } from '../image/reference.ts';
 import { hostPlatform, formatPlatform, selectManifest, type Platform } from '../image/platform.ts';
 import { MANIFEST_ACCEPT, isForeignLayer, parseImageConfig, parseManifestDocument, DEFAULT_CONFIG_MAX_BYTES, type Descriptor, type ImageManifest } from '../image/manifest.ts';
@@ -40,8 +40,7 @@ export function registryClient(domain: string, opts: { config: EngineConfig; doc
 }
 
 export async function pullImage(store: ImageStore, name: string, opts: PullOptions): Promise<PullResult> {
-  const parsed = normalize(name);
-  const ref: Reference = parsed.tag || parsed.digest ? parsed : { ...parsed, tag: 'latest' };
+  const ref = normalize(name);
   const emit = opts.onProgress ?? (() => {});
   const wanted = opts.platform ?? hostPlatform();
   const client = registryClient(ref.domain, opts);
@@ -83,7 +82,7 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
     const slots = new Semaphore(opts.config.maxConcurrentDownloads);
     const download = (i: number) => {
       const layer = layers[i]!;
-      const id = shortLayer(layer.digest);
+      const id = shortId(layer.digest);
       emit({ id, status: 'Pulling fs layer' });
       const p = slots.run(() => downloadLayer(store, lease, client, repo, layer, opts, id));
       downloads.push(p);
@@ -98,7 +97,7 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
       tags,
       repoDigests,
       onLayer: (i, state) => {
-        const id = shortLayer(layers[i]!.digest);
+        const id = shortId(layers[i]!.digest);
         // as docker's, an image that is already whole gets no line per layer
         if (state === 'exists') {
           if (!present) emit({ id, status: 'Already exists' });
@@ -171,8 +170,4 @@ async function fetchSmallBlob(client: RegistryClient, repo: string, desc: Descri
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-export function shortLayer(digest: string): string {
-  return digestHex(digest as never).slice(0, 12);
 }

@@ -6,7 +6,8 @@ import { parseManifestDocument, type ImageManifest } from '../image/manifest.ts'
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageRecord, ImageStore } from '../image/store/image-store.ts';
 import { findImage } from './images.ts';
-import { registryClient, shortLayer } from './pull.ts';
+import { registryClient } from './pull.ts';
+import { shortId } from '../image/digest.ts';
 import { Semaphore } from '../image/install.ts';
 import type { EngineConfig } from './config.ts';
 import type { ProgressSink } from './progress.ts';
@@ -26,9 +27,8 @@ export interface PushResult {
 }
 
 export async function pushImage(store: ImageStore, name: string, opts: PushOptions): Promise<PushResult> {
-  const parsed = normalize(name);
-  if (parsed.digest) throw new Error(`cannot push a digest reference: ${name}`);
-  const ref: Reference = parsed.tag ? parsed : { ...parsed, tag: 'latest' };
+  const ref = normalize(name);
+  if (ref.digest) throw new Error(`cannot push a digest reference: ${name}`);
   const emit = opts.onProgress ?? (() => {});
   const img = findImage(store, fullString(ref));
   emit({ status: `The push refers to repository [${repository(ref)}]` });
@@ -47,11 +47,11 @@ async function pushWith(client: RegistryClient, store: ImageStore, img: ImageRec
   const emit = opts.onProgress ?? (() => {});
   const blobs = [...manifest.layers, manifest.config];
   const slots = new Semaphore(opts.config.maxConcurrentUploads);
-  for (const l of manifest.layers.toReversed()) emit({ id: shortLayer(l.digest), status: 'Preparing' });
+  for (const l of manifest.layers.toReversed()) emit({ id: shortId(l.digest), status: 'Preparing' });
   await Promise.all(
     blobs.map((desc) =>
       slots.run(async () => {
-        const id = shortLayer(desc.digest);
+        const id = shortId(desc.digest);
         const isLayer = desc !== manifest.config;
         if (!store.content.has(desc.digest)) throw new Error(`blob ${desc.digest} of ${img.id} is not in the image store; pull or build the image again`);
         if (await client.blobExists(ref.path, desc.digest)) {
@@ -75,19 +75,16 @@ async function pushWith(client: RegistryClient, store: ImageStore, img: ImageRec
     ),
   );
   const digest = await client.putManifest(ref.path, ref.tag!, img.manifestType, manifestBytes);
-  store.db.prepare('INSERT OR REPLACE INTO repo_digests (name, image) VALUES (?, ?)').run(`${repository(ref)}@${digest}`, img.id);
+  store.addRepoDigest(`${repository(ref)}@${digest}`, img.id);
   emit({ status: `${ref.tag}: digest: ${digest} size: ${manifestBytes.length}` });
   return { ref, digest, size: manifestBytes.length };
 }
 
 /** Other repositories on the same registry that an image with this blob was pulled from or pushed to. */
 function mountSources(store: ImageStore, ref: Reference, digest: string): string[] {
-  const rows = store.db
-    .prepare('SELECT d.name FROM repo_digests d JOIN image_blobs b ON b.image = d.image WHERE b.digest = ?')
-    .all(digest) as { name: string }[];
   const out = new Set<string>();
-  for (const r of rows) {
-    const other = normalize(r.name);
+  for (const name of store.repoDigestsWithBlob(digest)) {
+    const other = normalize(name);
     if (other.domain === ref.domain && other.path !== ref.path) out.add(other.path);
   }
   return [...out];

@@ -13,8 +13,7 @@ export const imageBase: Verb = {
       .option('--busybox <path>', 'the static busybox binary to use', DEFAULT_BUSYBOX);
   },
   async run(ctx, args, opts) {
-    const ref = normalize(args[0] ?? 'busybox:latest');
-    const name = fullString(ref.tag ? ref : { ...ref, tag: 'latest' });
+    const name = fullString(normalize(args[0] ?? 'busybox:latest'));
     const img = await makeBusyboxImage(ctx.store(), name, opts.busybox as string);
     write(img.id);
   },

@@ -178,6 +178,21 @@ export class ImageStore {
     return Number(this.db.prepare(`DELETE FROM ${table} WHERE name = ?`).run(name).changes) > 0;
   }
 
+  /** Records that the image is known in a registry repository as repo@digest (after a push). */
+  addRepoDigest(name: string, imageId: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO repo_digests (name, image) VALUES (?, ?)').run(name, imageId);
+  }
+
+  /** Every blob the image keeps alive. */
+  blobsOf(imageId: string): string[] {
+    return (this.db.prepare('SELECT digest FROM image_blobs WHERE image = ?').all(imageId) as { digest: string }[]).map((r) => r.digest);
+  }
+
+  /** repo@digest names of images that keep this blob: where a push can mount it from. */
+  repoDigestsWithBlob(digest: string): string[] {
+    return (this.db.prepare('SELECT d.name FROM repo_digests d JOIN image_blobs b ON b.image = d.image WHERE b.digest = ?').all(digest) as { name: string }[]).map((r) => r.name);
+  }
+
   /** Records that holder (a container) uses the image and its top snapshot. */
   hold(holder: string, imageId: string, chainId: string | null): void {
     this.db.prepare('INSERT OR REPLACE INTO holds (holder, image, chain_id) VALUES (?, ?, ?)').run(holder, imageId, chainId);

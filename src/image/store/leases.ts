@@ -27,12 +27,7 @@ export function createLease(db: Db): Lease {
  */
 export function claim(db: Db, lease: Lease, kind: ResourceKind, key: string): boolean {
   return transaction(db, () => {
-    const holders = db
-      .prepare(
-        'SELECT l.id, l.pid, l.pid_start FROM lease_resources r JOIN leases l ON l.id = r.lease WHERE r.kind = ? AND r.key = ? AND r.lease != ?',
-      )
-      .all(kind, key, lease.id) as { id: string; pid: number; pid_start: string }[];
-    if (holders.some((h) => sameProcess(h.pid, h.pid_start))) return false;
+    if (heldByOther(db, kind, key, lease.id)) return false;
     db.prepare('INSERT OR IGNORE INTO lease_resources (lease, kind, key) VALUES (?, ?, ?)').run(lease.id, kind, key);
     return true;
   });
