@@ -93,6 +93,7 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
       config: { digest: manifest.config.digest, parsed: config },
       layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })),
       layerReady: download,
+      limits: { maxUncompressedBytes: opts.config.layerMaxBytes, maxEntries: opts.config.layerMaxEntries },
       extraBlobs,
       tags,
       repoDigests,

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { rmSync } from 'node:fs';
 import { syncfs } from '../sys/index.ts';
 import { unpackLayers } from './layer/pool.ts';
-import { resolveLowerLinks } from './layer/unpack.ts';
+import { resolveLowerLinks, type LayerLimits, type UnpackOptions } from './layer/unpack.ts';
 import type { ImageConfig } from './manifest.ts';
 import { chainIds } from './store/snapshots.ts';
 import type { ImageLayer, ImageRecord, ImageStore } from './store/image-store.ts';
@@ -29,6 +29,7 @@ export interface InstallRequest {
   repoDigests: string[];
   onLayer?: (i: number, state: 'exists' | 'extracting' | 'done') => void;
   allowDevices?: boolean;
+  limits?: Partial<LayerLimits>;
   signal?: AbortSignal;
 }
 
@@ -57,7 +58,8 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
       req.onLayer?.(i, 'extracting');
       const scratch = store.snapshots.scratch(lease, chain);
       scratches[i] = scratch;
-      const opts = { ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }), ...(req.signal ? { signal: req.signal } : {}) };
+      // one syncfs below covers every layer and blob, so the layers skip their own
+      const opts: UnpackOptions = { sync: false, ...(req.limits ? { limits: req.limits } : {}), ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }), ...(req.signal ? { signal: req.signal } : {}) };
       const [result] = await cpus.run(() => unpackLayers([{ source: store.content.path(req.layers[i]!.digest), dir: scratch, opts }], { concurrency: 1 }));
       if (result!.diffID !== diffIds[i]) {
         rmSync(scratch, { recursive: true, force: true });

@@ -18,7 +18,10 @@ export const load: Verb = {
     if (!input && process.stdin.isTTY) throw new CliError(EMPTY_STDIN);
     let images;
     try {
-      images = await loadImages(ctx.store(), input ?? process.stdin, { label: input ?? 'stdin' });
+      images = await loadImages(ctx.store(), input ?? process.stdin, {
+        label: input ?? 'stdin',
+        layerLimits: { maxUncompressedBytes: ctx.engineSettings().layerMaxBytes, maxEntries: ctx.engineSettings().layerMaxEntries },
+      });
     } catch (err) {
       if (err instanceof EmptyArchiveError && !input) throw new CliError(EMPTY_STDIN);
       throw err;

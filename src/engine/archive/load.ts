@@ -16,6 +16,7 @@ import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { isDigest, type Digest } from '../../image/digest.ts';
 import { installImage, type LayerBlob } from '../../image/install.ts';
 import { detectCompression, openLayer, peek, refusedFormat } from '../../image/layer/decompress.ts';
+import type { LayerLimits } from '../../image/layer/unpack.ts';
 import {
   DEFAULT_CONFIG_MAX_BYTES,
   DEFAULT_MANIFEST_MAX_BYTES,
@@ -58,6 +59,8 @@ export interface LoadOptions {
   maxDocumentBytes?: number;
   /** Names the input in messages: a file name, "stdin". */
   label?: string;
+  /** Limits for each layer (the engine's layer-max-bytes and layer-max-entries). */
+  layerLimits?: Partial<LayerLimits>;
 }
 
 export interface LoadedImage {
@@ -84,7 +87,7 @@ export async function loadImages(store: ImageStore, input: Readable | string, op
       archive = await spoolTar(store, lease, stream, label, opts);
     }
     const images = await planImages(store, lease, archive, opts);
-    return await installAll(store, images);
+    return await installAll(store, images, opts.layerLimits);
   } finally {
     store.endLease(lease);
   }
@@ -719,7 +722,7 @@ async function resolveDescriptor(
 // ---------------------------------------------------------------------------------------------
 // Installing: unpack and commit each image; on failure, undo the ones already committed.
 
-async function installAll(store: ImageStore, images: PlannedImage[]): Promise<LoadedImage[]> {
+async function installAll(store: ImageStore, images: PlannedImage[], limits?: Partial<LayerLimits>): Promise<LoadedImage[]> {
   const allTags = images.flatMap((i) => i.tags);
   const before = new Map(allTags.map((t) => [t, store.byName(t)]));
   const existed = new Set(images.filter((i) => store.get(i.config.digest)).map((i) => i.config.digest));
@@ -736,6 +739,7 @@ async function installAll(store: ImageStore, images: PlannedImage[]): Promise<Lo
           extraBlobs: img.extraBlobs,
           tags: img.tags,
           repoDigests: [],
+          ...(limits ? { limits } : {}),
         });
       } catch (err) {
         throw new ArchiveError(`${img.where}: ${(err as Error).message}`, { cause: err });

@@ -36,6 +36,8 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Names the layer in messages; the default is the source path. */
   name?: string;
+  /** syncfs when done (default); false when the caller syncs once for several layers. */
+  sync?: boolean;
 }
 
 export interface UnpackResult {
@@ -448,7 +450,7 @@ async function unpackInto(source: string | NodeJS.ReadableStream, dir: string, o
       await applier.apply(entry);
     }
     applier.finish();
-    sys.syncfs(dir);
+    if (opts.sync !== false) sys.syncfs(dir);
     return {
       diffID: layer.diffID(),
       size: layer.size(),
