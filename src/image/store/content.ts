@@ -80,12 +80,10 @@ export class ContentStore {
       throw new DigestMismatch(`content ${expected.digest}: ${bytes.length} bytes where the descriptor says ${expected.size}`);
     }
     claim(this.db, lease, 'blob', digest);
-    const target = this.path(digest);
-    if (!existsSync(target)) {
+    if (!this.has(digest)) {
       const tmp = this.tempFile(lease, digest);
       writeFileSync(tmp, bytes);
-      mkdirSync(join(target, '..'), { recursive: true });
-      renameSync(tmp, target);
+      this.place(tmp, digest);
     }
     return digest;
   }
@@ -109,12 +107,8 @@ export class ContentStore {
     await pipeline([input, ...transforms, meter, createWriteStream(tmp, { mode: 0o600 })]);
     const digest = `sha256:${hash.digest('hex')}` as Digest;
     claim(this.db, lease, 'blob', digest);
-    const target = this.path(digest);
-    if (existsSync(target)) unlinkSync(tmp);
-    else {
-      mkdirSync(join(target, '..'), { recursive: true });
-      renameSync(tmp, target);
-    }
+    if (this.has(digest)) unlinkSync(tmp);
+    else this.place(tmp, digest);
     return { digest, size };
   }
 
@@ -141,13 +135,11 @@ export class ContentStore {
       if (expected.size !== undefined && have > expected.size) have = 0;
       let hash = createHash(algorithm);
       if (have > 0) await hashFile(partial, have, hash);
-      const target = this.path(expected.digest);
       // a partial holding every byte (a run killed before its rename) needs only its digest
       // checked: asking for the bytes after its end gets a 416
       if (have > 0 && have === expected.size) {
         if (`${algorithm}:${hash.copy().digest('hex')}` === expected.digest) {
-          mkdirSync(join(target, '..'), { recursive: true });
-          renameSync(partial, target);
+          this.place(partial, expected.digest);
           opts.onProgress?.(have);
           return;
         }
@@ -205,11 +197,17 @@ export class ContentStore {
         unlinkSync(partial);
         throw new DigestMismatch(`blob ${expected.digest}: the downloaded bytes hash to ${got}; nothing was kept`);
       }
-      mkdirSync(join(target, '..'), { recursive: true });
-      renameSync(partial, target);
+      this.place(partial, expected.digest);
     } finally {
       release(this.db, lease, 'ingest', expected.digest);
     }
+  }
+
+  /** Renames a checked file into the store under its digest. */
+  private place(file: string, digest: string): void {
+    const target = this.path(digest);
+    mkdirSync(join(target, '..'), { recursive: true });
+    renameSync(file, target);
   }
 
   /** A scratch file that belongs to the lease and goes when the lease does. */
