@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContentStore } from './content.ts';
-import { createLease, deadLeases, dropLease, heldByOther, type Lease } from './leases.ts';
+import { createLease, deadLeases, dropLease, heldByOther, resourcesOf, type Lease } from './leases.ts';
 import { openMetadata, transaction, type Db } from './metadata.ts';
 import { SnapshotStore } from './snapshots.ts';
 
@@ -83,11 +83,15 @@ export class ImageStore {
     return createLease(this.db);
   }
 
-  /** Ends an operation. What it made and nothing committed (an image) or another lease holds is deleted. */
+  /**
+   * Ends an operation. What it made and nothing committed (an image) or another lease holds is
+   * deleted; an operation that committed everything it claimed needs no collection.
+   */
   endLease(lease: Lease): GcResult {
+    const leftovers = resourcesOf(this.db, lease.id).length > 0;
     dropLease(this.db, lease.id);
     rmSync(join(this.root, 'tmp', lease.id), { recursive: true, force: true });
-    return this.gc();
+    return leftovers ? this.gc() : { blobs: [], snapshots: [], bytes: 0 };
   }
 
   /** Reclaims the leftovers of operations whose process died. */
