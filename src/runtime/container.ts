@@ -29,6 +29,11 @@ export interface CreateOptions {
   preserveFds?: number;
   /** Foreground run: hull-init stays as the container's parent and reports its exit. */
   wait?: boolean;
+  /**
+   * The engine's monitor: hull-init runs under it (see LaunchOptions.wrap), and the
+   * monitor gets these fds 0-2 instead of ours; it makes the container's own stdio.
+   */
+  wrap?: { command: string; args: string[]; stdio: ('pipe' | 'ignore' | 'inherit' | number)[] };
 }
 
 const hostFacts = (cgroupDirs: string[]): HostFacts => ({
@@ -211,13 +216,14 @@ export async function create(store: StateStore, o: CreateOptions): Promise<{ sav
       rdtTasks: rdtTasksFiles(rdt),
       ...(seccomp ? { seccomp } : {}),
     });
-    const stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
+    const stdio: ('pipe' | 'ignore' | 'inherit' | number)[] = o.wrap ? [...o.wrap.stdio] : ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + extraFds; fd++) stdio.push(fd);
     const current = saved;
     trace('create: plan compiled');
     launched = await launch({
       plan,
       stdio,
+      ...(o.wrap ? { wrap: { command: o.wrap.command, args: o.wrap.args } } : {}),
       onPid(p) {
         trace('create: container process cloned');
         pid = p;

@@ -1,5 +1,5 @@
 // Runs a launch plan through hull-init and follows its sync messages.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -38,6 +38,12 @@ export interface LaunchOptions {
   onSync?: (tag: number, pid: number) => Promise<void | Uint8Array>;
   /** Told the pid as soon as the process exists, so a failure can clean it up. */
   onPid?: (pid: number) => void;
+  /**
+   * Runs hull-init under a monitor (the engine's hull-shim) instead of as our child: the
+   * monitor is spawned detached with stdio, and given `--init <hull-init> --sync-fd <n>`
+   * before args; it execs hull-init with the sync socket at fd n.
+   */
+  wrap?: { command: string; args: string[] };
 }
 
 export interface Launched {
@@ -52,16 +58,22 @@ export interface Launched {
   /** hull-init's stdin and stderr, when the launch asked for pipes (hooks). */
   stdin?: NodeJS.WritableStream;
   stderr?: NodeJS.ReadableStream;
+  /** The process launch spawned: hull-init, or the wrap monitor. */
+  child: ChildProcess;
 }
 
 const HEADER = 16;
 
 export async function launch(o: LaunchOptions): Promise<Launched> {
   const syncIndex = o.stdio.length;
-  const init = spawn(initBinary(), ['init', String(syncIndex)], { stdio: [...o.stdio, 'pipe'] as StdioOptions });
+  const stdio = [...o.stdio, 'pipe'] as StdioOptions;
+  const init = o.wrap
+    ? spawn(o.wrap.command, ['--init', initBinary(), '--sync-fd', String(syncIndex), ...o.wrap.args], { stdio, detached: true })
+    : spawn(initBinary(), ['init', String(syncIndex)], { stdio });
+  const binary = o.wrap?.command ?? initBinary();
   await new Promise<void>((resolve, reject) => {
     init.once('spawn', resolve);
-    init.once('error', (e) => reject(new Error(`cannot run ${initBinary()}: ${e.message}`)));
+    init.once('error', (e) => reject(new Error(`cannot run ${binary}: ${e.message}`)));
   });
   const initPid = init.pid!;
   const sock = init.stdio[syncIndex] as Socket;
@@ -101,6 +113,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
         },
         ...(init.stdin ? { stdin: init.stdin } : {}),
         ...(init.stderr ? { stderr: init.stderr } : {}),
+        child: init,
       });
     };
     const reply = (t: number, payload?: Uint8Array) => {
