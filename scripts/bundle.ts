@@ -27,7 +27,8 @@ for (const { entry, out } of entries) {
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    banner: { js: `#!${node}\nvar __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
+    banner: { js: `#!${node} --\nvar __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__hullMetaUrl' },
   });
   chmodSync(root + out, 0o755);

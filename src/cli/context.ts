@@ -4,6 +4,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../image/store/image-store.ts';
 import { loadEngineConfig, type EngineConfig } from '../engine/config.ts';
+import type { ContainerEnv } from '../engine/containers/lifecycle.ts';
+import { ContainerStore } from '../engine/containers/store.ts';
+import { VolumeStore } from '../engine/volumes.ts';
 
 export interface GlobalOptions {
   root: string;
@@ -15,6 +18,7 @@ export class Context {
   readonly options: GlobalOptions;
   private imageStore: ImageStore | undefined;
   private engineConfig: EngineConfig | undefined;
+  private env: ContainerEnv | undefined;
 
   constructor(options: GlobalOptions) {
     this.options = options;
@@ -23,6 +27,20 @@ export class Context {
   store(): ImageStore {
     this.imageStore ??= ImageStore.open(this.options.root);
     return this.imageStore;
+  }
+
+  /** What container verbs work with: the stores and the state roots. */
+  containerEnv(): ContainerEnv {
+    if (!this.env) {
+      const images = this.store();
+      this.env = {
+        images,
+        containers: new ContainerStore(images.db),
+        volumes: new VolumeStore(images.db, this.options.root),
+        roots: { root: this.options.root, runroot: this.options.runroot },
+      };
+    }
+    return this.env;
   }
 
   engineSettings(): EngineConfig {

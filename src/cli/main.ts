@@ -2,7 +2,7 @@
 // registered here, at the top level and under its management command (`image ls` = `images`).
 import { Command, CommanderError } from 'commander';
 import { CliError, Context, defaultGlobalOptions } from './context.ts';
-import { verbs, type Verb } from './commands/index.ts';
+import { verbs, type Verb, type VerbEntry } from './commands/index.ts';
 
 const VERSION = '0.1.0';
 
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   let ctx: Context | undefined;
   const context = () => (ctx ??= new Context(program.opts() as never));
   const groups = new Map<string, Command>();
-  for (const verb of verbs) {
+  for (const verb of await verbsFor(argv)) {
     for (const path of verb.names) {
       const parts = path.split(' ');
       let parent = program;
@@ -68,4 +68,28 @@ function attach(cmd: Command, verb: Verb, context: () => Context): void {
     const command = args.at(-1) as Command;
     await verb.run(context(), command.args, command.opts());
   });
+}
+
+const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--config']);
+
+/** The verb path argv asks for ("run", "image ls"), skipping global options. */
+function requested(argv: string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const a = argv[i]!;
+    if (words.length === 0 && GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (a.startsWith('-')) {
+      if (words.length > 0) break;
+    } else words.push(a);
+  }
+  return words;
+}
+
+/** Only the verb that runs is loaded; help and unknown verbs load them all. */
+async function verbsFor(argv: string[]): Promise<Verb[]> {
+  const words = requested(argv);
+  const pick = (path: string) => verbs.find((v: VerbEntry) => v.names.includes(path));
+  const entry = (words.length > 1 && pick(words.join(' '))) || (words[0] !== undefined && pick(words[0])) || undefined;
+  const entries = entry && !argv.includes('--help') && !argv.includes('-h') ? [entry] : verbs;
+  return (await Promise.all(entries.map((e) => e.load()))).flat();
 }

@@ -9,31 +9,33 @@ export interface ProgressRenderer {
   done(): void;
 }
 
-export function progressRenderer(opts: { quiet?: boolean; tty?: boolean } = {}): ProgressRenderer {
+/** out: where progress goes; `run` and `create` pull to stderr, as docker's do. */
+export function progressRenderer(opts: { quiet?: boolean; tty?: boolean; out?: NodeJS.WriteStream } = {}): ProgressRenderer {
+  const out = opts.out ?? process.stdout;
   if (opts.quiet) return { sink: () => {}, done: () => {} };
-  if (!(opts.tty ?? process.stdout.isTTY)) return plainRenderer();
-  return barRenderer();
+  if (!(opts.tty ?? out.isTTY)) return plainRenderer(out);
+  return barRenderer(out);
 }
 
 const CHATTY = new Set(['Downloading', 'Pushing', 'Extracting']);
 
-function plainRenderer(): ProgressRenderer {
+function plainRenderer(out: NodeJS.WriteStream): ProgressRenderer {
   const last = new Map<string, string>();
   return {
     sink(e: ProgressEvent) {
       if (!e.id) {
-        process.stdout.write(`${e.status}\n`);
+        out.write(`${e.status}\n`);
         return;
       }
       if (last.get(e.id) === e.status && CHATTY.has(e.status)) return;
       last.set(e.id, e.status);
-      process.stdout.write(`${e.id}: ${e.status}\n`);
+      out.write(`${e.id}: ${e.status}\n`);
     },
     done() {},
   };
 }
 
-function barRenderer(): ProgressRenderer {
+function barRenderer(out: NodeJS.WriteStream): ProgressRenderer {
   const multi = new cliProgress.MultiBar(
     {
       format: (options, params, payload: { id: string; status: string }) => {
@@ -47,6 +49,7 @@ function barRenderer(): ProgressRenderer {
       stopOnComplete: false,
       barsize: 40,
       autopadding: true,
+      stream: out,
     },
     cliProgress.Presets.legacy,
   );

@@ -94,6 +94,12 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       done = true;
       if (err) {
         sock.destroy();
+        if (o.wrap) {
+          // the monitor reads EOF on its control pipe, stops what it started and runs its exit command
+          init.stdin?.end();
+          init.stderr?.destroy();
+          init.unref();
+        }
         reject(err);
         return;
       }

@@ -5,7 +5,7 @@ import { CliError } from '../context.ts';
 import type { Verb } from './verb.ts';
 
 export const imageInspect: Verb = {
-  names: ['image inspect', 'inspect'],
+  names: ['image inspect'],
   define(cmd) {
     cmd.description('Display detailed information on one or more images').argument('<image...>').option('-f, --format <format>', 'format output using a custom template');
   },

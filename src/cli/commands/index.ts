@@ -1,21 +1,45 @@
-// Every `hull` verb, in the order `hull --help` lists them.
+// Every `hull` verb, in the order `hull --help` lists them. Each verb's module is loaded only
+// when it runs: a container start should not pay for evaluating the registry client or progress bars.
 import type { Verb } from './verb.ts';
-import { images } from './images.ts';
-import { imageBase } from './image-base.ts';
-import { imageInspect } from './image-inspect.ts';
-import { imagePrune } from './image-prune.ts';
-import { history } from './history.ts';
-import { loginVerb } from './login.ts';
-import { logoutVerb } from './logout.ts';
-import { pull } from './pull.ts';
-import { push } from './push.ts';
-import { rmi } from './rmi.ts';
-import { save } from './save.ts';
-import { load } from './load.ts';
-import { imageImport } from './import.ts';
-import { systemDf } from './system-df.ts';
-import { tag } from './tag.ts';
 
 export type { Verb };
 
-export const verbs: Verb[] = [pull, push, loginVerb, logoutVerb, images, tag, rmi, imageInspect, history, imagePrune, save, load, imageImport, imageBase, systemDf];
+export interface VerbEntry {
+  /** As the verb's own `names`: the router picks the module before loading it. */
+  names: string[];
+  load(): Promise<Verb | Verb[]>;
+}
+
+export const verbs: VerbEntry[] = [
+  { names: ['run', 'container run'], load: async () => (await import('./run.ts')).run },
+  { names: ['create', 'container create'], load: async () => (await import('./create.ts')).create },
+  { names: ['start', 'container start'], load: async () => (await import('./start.ts')).start },
+  { names: ['stop', 'container stop'], load: async () => (await import('./stop.ts')).stop },
+  { names: ['restart', 'container restart'], load: async () => (await import('./restart.ts')).restart },
+  { names: ['kill', 'container kill'], load: async () => (await import('./kill.ts')).kill },
+  { names: ['rm', 'container rm', 'container remove'], load: async () => (await import('./rm.ts')).rm },
+  { names: ['ps', 'container ls', 'container list'], load: async () => (await import('./ps.ts')).ps },
+  { names: ['wait', 'container wait'], load: async () => (await import('./wait.ts')).wait },
+  { names: ['inspect', 'container inspect'], load: async () => { const m = await import('./inspect.ts'); return [m.inspect, m.containerInspect]; } },
+  { names: ['container cleanup'], load: async () => (await import('./container-cleanup.ts')).containerCleanup },
+  { names: ['pull', 'image pull'], load: async () => (await import('./pull.ts')).pull },
+  { names: ['push', 'image push'], load: async () => (await import('./push.ts')).push },
+  { names: ['login'], load: async () => (await import('./login.ts')).loginVerb },
+  { names: ['logout'], load: async () => (await import('./logout.ts')).logoutVerb },
+  { names: ['images', 'image ls', 'image list'], load: async () => (await import('./images.ts')).images },
+  { names: ['tag', 'image tag'], load: async () => (await import('./tag.ts')).tag },
+  { names: ['rmi', 'image rm', 'image remove'], load: async () => (await import('./rmi.ts')).rmi },
+  { names: ['image inspect'], load: async () => (await import('./image-inspect.ts')).imageInspect },
+  { names: ['history', 'image history'], load: async () => (await import('./history.ts')).history },
+  { names: ['image prune'], load: async () => (await import('./image-prune.ts')).imagePrune },
+  { names: ['save', 'image save'], load: async () => (await import('./save.ts')).save },
+  { names: ['load', 'image load'], load: async () => (await import('./load.ts')).load },
+  { names: ['import', 'image import'], load: async () => (await import('./import.ts')).imageImport },
+  { names: ['image base'], load: async () => (await import('./image-base.ts')).imageBase },
+  { names: ['volume create'], load: async () => (await import('./volume-create.ts')).volumeCreate },
+  { names: ['volume ls', 'volume list'], load: async () => (await import('./volume-ls.ts')).volumeLs },
+  { names: ['volume inspect'], load: async () => (await import('./volume-inspect.ts')).volumeInspect },
+  { names: ['volume rm', 'volume remove'], load: async () => (await import('./volume-rm.ts')).volumeRm },
+  { names: ['volume prune'], load: async () => (await import('./volume-prune.ts')).volumePrune },
+  { names: ['system df'], load: async () => (await import('./system-df.ts')).systemDf },
+];

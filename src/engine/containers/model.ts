@@ -93,6 +93,8 @@ export interface HostConfig {
   Privileged: boolean;
   SecurityOpt: string[] | null;
   Devices: DeviceMapping[] | null;
+  /** --device-cgroup-rule: "c 1:3 rwm" rules added to the device cgroup. */
+  DeviceCgroupRules?: string[] | null;
   GroupAdd: string[] | null;
   Sysctls?: Record<string, string>;
   UsernsMode: string;

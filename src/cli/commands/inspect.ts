@@ -1,0 +1,63 @@
+// `hull inspect` (any object, containers first, as docker looks them up) and `hull container inspect`.
+import { inspectContainer } from '../../engine/containers/inspect.ts';
+import { NoSuchContainer } from '../../engine/containers/store.ts';
+import { inspectImage } from '../../engine/images.ts';
+import { FormatError, renderInspect } from '../format/render.ts';
+import { CliError, type Context } from '../context.ts';
+import type { Verb } from './verb.ts';
+
+type Kind = 'container' | 'image';
+
+function lookup(ctx: Context, ref: string, kinds: Kind[], size: boolean): Record<string, unknown> {
+  for (const kind of kinds) {
+    try {
+      if (kind === 'container') {
+        const env = ctx.containerEnv();
+        return inspectContainer(env, env.containers.find(ref), size);
+      }
+      return inspectImage(ctx.store(), ref);
+    } catch (e) {
+      if (!(e instanceof NoSuchContainer) && !/^No such image/.test((e as Error).message)) throw e;
+    }
+  }
+  throw new Error(kinds.length === 1 ? `No such ${kinds[0]}: ${ref}` : `No such object: ${ref}`);
+}
+
+function inspectVerb(names: string[], kinds: Kind[] | undefined): Verb {
+  return {
+    names,
+    define(cmd) {
+      cmd.description('Return low-level information on Docker objects').argument('<name...>').option('-f, --format <format>', 'format output using a custom template').option('-s, --size', 'display total file sizes');
+      if (!kinds) cmd.option('--type <type>', 'only inspect objects of the given type');
+    },
+    async run(ctx, args, opts) {
+      let types = kinds ?? ['container', 'image'];
+      if (opts.type) {
+        if (opts.type !== 'container' && opts.type !== 'image') throw new CliError(`"${opts.type}" is not a valid value for --type`, 1);
+        types = [opts.type as Kind];
+      }
+      const found: Record<string, unknown>[] = [];
+      const errors: string[] = [];
+      for (const ref of args) {
+        try {
+          found.push(lookup(ctx, ref, types, Boolean(opts.size)));
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      let result;
+      try {
+        result = renderInspect((opts.format as string | undefined) ?? '', found);
+      } catch (err) {
+        if (err instanceof FormatError && err.kind === 'parse') throw new CliError(err.message, 64);
+        throw err;
+      }
+      process.stdout.write(result.output);
+      errors.push(...result.errors);
+      if (errors.length) throw new CliError(errors.join('\n'), 1);
+    },
+  };
+}
+
+export const inspect = inspectVerb(['inspect'], undefined);
+export const containerInspect = inspectVerb(['container inspect'], ['container']);

@@ -1,0 +1,47 @@
+// A container's root filesystem: the image's snapshots under the read-only init layer, with the
+// container's own read-write layer on top, mounted with overlayfs in the host's mount namespace.
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MNT_DETACH, mount, umount2 } from '../../sys/index.ts';
+import type { ContainerPaths } from './paths.ts';
+
+// Mount points the runtime mounts over, and placeholders for the files bound over /etc (docker's init layer).
+const INIT_DIRS = ['dev', 'dev/pts', 'dev/shm', 'proc', 'sys', 'etc'];
+const INIT_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console'];
+
+export function makeInitLayer(p: ContainerPaths): void {
+  for (const d of INIT_DIRS) mkdirSync(join(p.init, d), { recursive: true, mode: 0o755 });
+  for (const f of INIT_FILES) writeFileSync(join(p.init, f), '', { mode: 0o644 });
+  symlinkSync('/proc/mounts', join(p.init, 'etc/mtab'));
+  for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { mode: 0o755 });
+}
+
+export function isMounted(path: string): boolean {
+  const needle = ` ${path.replace(/[ \t\n\\]/g, (ch) => '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0'))} `;
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' - ')[0]?.includes(needle));
+}
+
+/** Mounts the overlay at p.merged; lowerDirs come top layer first. */
+export function mountRootfs(p: ContainerPaths, lowerDirs: string[]): void {
+  if (isMounted(p.merged)) return;
+  const lowers = [p.init, ...lowerDirs];
+  const data = `lowerdir=${lowers.join(':')},upperdir=${p.upper},workdir=${p.work}`;
+  // the kernel takes one page of options; docker shortens paths with links for images of ~40+ layers
+  if (data.length >= 4096) throw new Error(`cannot mount the rootfs: the image has too many layers (${lowerDirs.length}) for one overlay mount`);
+  try {
+    mount('overlay', p.merged, 'overlay', 0, data);
+  } catch (e) {
+    throw new Error(`cannot mount the container's rootfs at ${p.merged}: ${(e as Error).message}`);
+  }
+}
+
+export function unmountRootfs(p: ContainerPaths): void {
+  for (let i = 0; i < 8 && isMounted(p.merged); i++) {
+    try {
+      umount2(p.merged, MNT_DETACH);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// The engine's container lifecycle through the real `hull` CLI: run, create/start, stop, kill, rm,
+// ps and inspect, docker's exit codes, and what a killed shim or CLI leaves (nothing).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './harness.ts';
+import { engine, engineProcesses, findProcess, type Engine } from './helpers/engine.ts';
+
+let e: Engine;
+before(() => {
+  e = engine();
+});
+after(() => e.destroy());
+
+function inspect(ref: string): Record<string, any> {
+  return JSON.parse(e.ok(['inspect', ref]))[0];
+}
+
+describe('run', () => {
+  it('runs a command in the foreground with its stdout and stderr apart', () => {
+    const r = e.run(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('exits with the container\'s own status', () => {
+    assert.equal(e.run(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
+  });
+
+  it('exits 127 for a command that does not exist, 126 for one that cannot run, and leaves a created container', () => {
+    const r = e.run(['run', '--name', 'nocmd', 'busybox', 'no-such-command']);
+    assert.equal(r.status, 127, r.stderr);
+    assert.match(r.stderr, /executable file not found in \$PATH/);
+    const c = inspect('nocmd');
+    assert.equal(c.State.Status, 'created');
+    assert.equal(c.State.ExitCode, 127);
+    e.ok(['rm', 'nocmd']);
+    const r2 = e.run(['run', '--rm', 'busybox', '/etc/passwd']);
+    assert.equal(r2.status, 126, r2.stderr);
+  });
+
+  it('exits 125 for its own errors: an unknown image', () => {
+    const r = e.run(['run', '--rm', '--pull', 'never', 'no-such-image']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /No such image/);
+  });
+
+  it('passes stdin with -i', () => {
+    const r = e.run(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'HELLO\n');
+  });
+
+  it('sets the hostname to the short id and the environment docker sets', () => {
+    const out = e.ok(['run', '--name', 'envs', 'busybox', 'sh', '-c', 'hostname; echo $HOME; echo $PATH']);
+    const [host, home, path] = out.split('\n');
+    const c = inspect('envs');
+    assert.equal(host, c.Id.slice(0, 12));
+    assert.equal(home, '/root');
+    assert.match(path!, /\/usr\/local\/sbin/);
+    e.ok(['rm', 'envs']);
+  });
+});
+
+describe('detached containers', () => {
+  it('run -d, ps, stop, start, rm', () => {
+    const id = e.ok(['run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '1000']);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = e.ok(['ps']);
+    assert.match(ps, /CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES/);
+    assert.match(ps, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sleep 1000"\\s+.*Up .*sleeper`));
+    assert.equal(inspect('sleeper').State.Running, true);
+    const rm = e.run(['rm', 'sleeper']);
+    assert.equal(rm.status, 1);
+    assert.match(rm.stderr, /container is running: stop the container before removing or force remove/);
+    assert.equal(e.ok(['stop', '-t', '1', 'sleeper']), 'sleeper');
+    const c = inspect('sleeper');
+    assert.equal(c.State.Status, 'exited');
+    assert.equal(c.State.ExitCode, 137, 'sleep ignores SIGTERM as pid 1, so stop kills it');
+    assert.equal(e.ok(['ps', '-q']), '');
+    assert.match(e.ok(['ps', '-a']), /Exited \(137\)/);
+    e.ok(['start', 'sleeper']);
+    assert.equal(inspect('sleeper').State.Running, true);
+    e.ok(['rm', '-f', 'sleeper']);
+    assert.equal(e.run(['inspect', 'sleeper']).status, 1);
+  });
+
+  it('stop sends the stop signal first', () => {
+    e.ok(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done']);
+    e.ok(['stop', 'trapper']);
+    assert.equal(inspect('trapper').State.ExitCode, 7);
+    e.ok(['rm', 'trapper']);
+  });
+
+  it('refuses a name in use, with docker\'s message', () => {
+    e.ok(['create', '--name', 'dup', 'busybox', 'true']);
+    const r = e.run(['create', '--name', 'dup', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /The container name "\/dup" is already in use/);
+    e.ok(['rm', 'dup']);
+  });
+
+  it('wait prints the exit code', () => {
+    e.ok(['run', '-d', '--name', 'ww', 'busybox', 'sh', '-c', 'sleep 0.3; exit 5']);
+    assert.equal(e.ok(['wait', 'ww']), '5');
+    e.ok(['rm', 'ww']);
+  });
+
+  it('a killed shim shows as exited with a reason, and leaves nothing behind', async () => {
+    const id = e.ok(['run', '-d', 'busybox', 'sleep', '1000']);
+    const shim = findProcess('hull-shim', id);
+    assert.ok(shim, 'shim running');
+    process.kill(shim!, 'SIGKILL');
+    await waitFor(() => !existsSync(`/proc/${shim}`), 'shim gone');
+    const ps = e.ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Status}}']);
+    assert.match(ps, /^Exited/);
+    const c = inspect(id);
+    assert.equal(c.State.Running, false);
+    assert.match(c.State.Error, /hull-shim/);
+    assert.ok(!existsSync(join('/proc', String(c.State.Pid || 999999999))));
+    assert.deepEqual(engineProcesses(e), []);
+    e.ok(['rm', id]);
+  });
+
+  it('--rm with -d removes the container when it exits', async () => {
+    const id = e.ok(['run', '-d', '--rm', 'busybox', 'true']);
+    await waitFor(() => e.run(['inspect', id]).status !== 0, 'container removed');
+    assert.ok(!existsSync(join(e.root, 'containers', id)));
+  });
+
+  it('inspect shows docker\'s fields', () => {
+    const id = e.ok(['create', '--name', 'insp', '-e', 'A=1', '--label', 'x=y', 'busybox', 'echo', 'hi']);
+    const c = inspect('insp');
+    assert.equal(c.Id, id);
+    assert.equal(c.Name, '/insp');
+    assert.equal(c.Path, 'echo');
+    assert.deepEqual(c.Args, ['hi']);
+    assert.ok(c.Config.Env.includes('A=1'));
+    assert.equal(c.Config.Labels.x, 'y');
+    assert.equal(c.State.Status, 'created');
+    assert.equal(c.GraphDriver.Name, 'overlay2');
+    assert.ok(readFileSync(c.HostnamePath, 'utf8').startsWith(id.slice(0, 12)));
+    assert.equal(e.ok(['inspect', '-f', '{{.Config.Image}} {{.State.Status}}', 'insp']), 'busybox created');
+    e.ok(['rm', 'insp']);
+  });
+});
