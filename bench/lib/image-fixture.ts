@@ -18,6 +18,8 @@ export interface ImageFixture {
   /** Compressed and uncompressed bytes, and entries, of the image. */
   facts: string;
   stop(): void;
+  /** stop(), awaited: the registry process is gone. */
+  stopped(): Promise<void>;
 }
 
 function mirror(): string {
@@ -113,6 +115,41 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface LocalRegistry {
+  /** host:port */
+  address: string;
+  port: number;
+  /** Kills it and waits until it is gone, so the port is free again. */
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's docker-registry on 127.0.0.1 (a free port, or `port`) with its blobs in `storage`. */
+export async function startRegistry(workDir: string, storage: string, port?: number): Promise<LocalRegistry> {
+  const p = port ?? (await freePort());
+  mkdirSync(storage, { recursive: true });
+  const cfg = join(workDir, `registry-${p}.yml`);
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: 127.0.0.1:${p}\n`);
+  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
+  for (let i = 0; i < 100 && !(await listening(p)); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!(await listening(p))) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`docker-registry did not listen on 127.0.0.1:${p}`);
+  }
+  return {
+    address: `127.0.0.1:${p}`,
+    port: p,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 /** Starts a registry on 127.0.0.1 with the Debian image in it. */
 export async function imageFixture(ctx: ScenarioContext): Promise<ImageFixture> {
   if (!existsSync('/usr/bin/docker-registry') || !existsSync('/usr/bin/skopeo')) {
@@ -120,14 +157,9 @@ export async function imageFixture(ctx: ScenarioContext): Promise<ImageFixture> 
   }
   const rootfs = debianRootfs(ctx);
   const { dir, facts } = await layout(ctx, rootfs);
-  const port = await freePort();
   const storage = join(ctx.workDir, 'registry');
-  mkdirSync(storage, { recursive: true });
-  const cfg = join(ctx.workDir, 'registry.yml');
-  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
-  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
-  const registry = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  const reg = await startRegistry(ctx.workDir, storage);
+  const registry = reg.address;
   const image = `${registry}/bench/debian:minbase`;
   runChecked('skopeo', ['copy', '--dest-tls-verify=false', '--preserve-digests', `oci:${dir}:latest`, `docker://${image}`], { stdio: 'ignore' });
   return {
@@ -135,8 +167,9 @@ export async function imageFixture(ctx: ScenarioContext): Promise<ImageFixture> 
     image,
     facts: facts + ` Registry storage ${(dirSize(storage) / 1e6).toFixed(0)} MB.`,
     stop() {
-      child.kill('SIGKILL');
+      void reg.stop();
     },
+    stopped: () => reg.stop(),
   };
 }
 
@@ -146,12 +179,68 @@ function dirSize(d: string): number {
   return n;
 }
 
-/** Runs a command under GNU time; returns wall ms and the peak RSS (KiB) of it and its children. */
-export function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): { ms: number; maxRssKiB: number } {
+/**
+ * Runs a command under GNU time; returns wall ms, the CPU time (user + system, ms) and the peak
+ * RSS (KiB) of it and its waited-for children.
+ */
+export function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): { ms: number; cpuMs: number; maxRssKiB: number } {
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', file, ...args], { encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', file, ...args], { encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 26 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(-2000)}`);
-  const lines = r.stderr.trim().split('\n');
-  return { ms, maxRssKiB: Number(lines.at(-1)) };
+  const [user, sys, rss] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { ms, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000, maxRssKiB: rss ?? 0 };
+}
+
+export interface Dockerd {
+  host: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts dockerd 20.10 with its own data and exec roots under `dir` (overlay2, no bridge, no
+ * iptables), trusting the given registries over HTTP. A string says why it could not.
+ */
+export async function startDockerd(dir: string, insecure: string[], log: (m: string) => void): Promise<Dockerd | string> {
+  if (!existsSync('/usr/sbin/dockerd') || !existsSync('/usr/bin/docker') && !existsSync('/usr/local/bin/docker')) return 'docker.io is not installed (apt-get install docker.io)';
+  mkdirSync(dir, { recursive: true });
+  const sock = join(dir, 'docker.sock');
+  log('starting dockerd');
+  const child = spawn(
+    '/usr/sbin/dockerd',
+    [
+      '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${sock}`, '--pidfile', join(dir, 'pid'),
+      ...insecure.flatMap((r) => ['--insecure-registry', r]),
+      '--bridge=none', '--iptables=false', '--ip6tables=false', '--storage-driver=overlay2',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    // dockerd leaves its overlay and shm mounts under its roots when it stops
+    spawnSync('sh', ['-c', `grep ' ${dir}/' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
+  };
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  for (let i = 0; i < 150; i++) {
+    if (spawnSync('docker', ['-H', `unix://${sock}`, 'version'], { stdio: 'ignore' }).status === 0) return { host: `unix://${sock}`, pid: child.pid!, stop };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  return `dockerd did not start: ${err.slice(-500)}`;
+}
+
+/** The peak resident memory (KiB) of a process since its counter was last reset (resetPeak). */
+export function peakOf(pid: number): number {
+  const m = /^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+/** Resets a process's VmHWM to its current RSS, so peakOf measures from now on. */
+export function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }

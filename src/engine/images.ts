@@ -5,6 +5,7 @@ import { shortId } from '../image/digest.ts';
 import { parseImageConfig, type ImageConfig } from '../image/manifest.ts';
 import type { GcResult, ImageRecord, ImageStore } from '../image/store/image-store.ts';
 import { diskUsage } from '../image/store/disk-usage.ts';
+import { parseFilterTime, rfc3339Nanos } from './filter-time.ts';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -199,20 +200,111 @@ export function removeImage(store: ImageStore, input: string, opts: { force?: bo
   return out;
 }
 
-/** `image prune`: dangling images (or, with all, every image no container uses). */
-export function pruneImages(store: ImageStore, opts: { all?: boolean; filters?: ImageFilters } = {}): { removed: RemoveResult; gc: GcResult } {
+/** What `image prune` removes, from docker's prune filters (dangling, until, label, label!). */
+export interface PruneFilters {
+  /** Only images with no tag (docker's default; `-a` or dangling=false prunes every unused image). */
+  danglingOnly: boolean;
+  /** Keep images created after this instant (nanoseconds since the epoch), and those with no creation time. */
+  until?: bigint;
+  /** Prune only images with every one of these labels ("key" or "key=value"). */
+  labels: string[];
+  /** Keep images that have every one of these labels. */
+  notLabels: string[];
+}
+
+const PRUNE_FILTER_KEYS = new Set(['dangling', 'until', 'label', 'label!']);
+
+/**
+ * docker's `--filter name=value` flags as a map from name to values: the name lowercased and
+ * both trimmed, split at the first "=" (so "label!=a=b" is label! with a=b).
+ */
+export function filterArgs(raw: string[]): Map<string, string[]> {
+  const args = new Map<string, string[]>();
+  for (const item of raw) {
+    const eq = item.indexOf('=');
+    if (eq < 0) throw new Error(`bad format of filter (expected name=value): ${item}`);
+    const key = item.slice(0, eq).trim().toLowerCase();
+    const value = item.slice(eq + 1).trim();
+    const values = args.get(key) ?? [];
+    if (!values.includes(value)) values.push(value);
+    args.set(key, values);
+  }
+  return args;
+}
+
+/** Checks prune filters as docker does and turns them into what pruneImages needs. `now` (ms) anchors durations. */
+export function parsePruneFilters(args: Map<string, string[]>, now: number = Date.now()): PruneFilters {
+  for (const key of args.keys()) if (!PRUNE_FILTER_KEYS.has(key)) throw new Error(`invalid filter '${key}'`);
+  const filters: PruneFilters = { danglingOnly: true, labels: args.get('label') ?? [], notLabels: args.get('label!') ?? [] };
+  const dangling = args.get('dangling');
+  if (dangling) {
+    // one value only: -a adds dangling=false and its absence dangling=true, so a filter that says otherwise conflicts
+    const value = dangling.length === 1 ? dangling[0]!.toLowerCase() : undefined;
+    if (value === 'true' || value === '1') filters.danglingOnly = true;
+    else if (value === 'false' || value === '0') filters.danglingOnly = false;
+    else throw new Error(`invalid filter 'dangling=${dangling.join(',')}'`);
+  }
+  const until = args.get('until');
+  if (until && until.length > 1) throw new Error('more than one until filter specified');
+  if (until) filters.until = parseFilterTime(until[0]!, now);
+  return filters;
+}
+
+/** docker's label match: every "key" is present, and every "key=value" has that value. */
+function hasLabels(labels: Record<string, string>, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    const [k, v] = eq < 0 ? [w, undefined] : [w.slice(0, eq), w.slice(eq + 1)];
+    return Object.hasOwn(labels, k) && (v === undefined || labels[k] === v);
+  });
+}
+
+/** Whether the prune filters leave this image to be pruned. */
+function prunable(store: ImageStore, img: ImageRecord, filters: PruneFilters): boolean {
+  if (filters.danglingOnly && img.tags.length > 0) return false;
+  if (filters.until !== undefined) {
+    const created = img.created ? rfc3339Nanos(img.created) : undefined;
+    if (created === undefined || created > filters.until) return false;
+  }
+  if (filters.labels.length || filters.notLabels.length) {
+    const labels = imageConfig(store, img.id).config?.Labels ?? {};
+    if (!hasLabels(labels, filters.labels)) return false;
+    // as docker's: an image is kept only when it has all the label! labels
+    if (filters.notLabels.length && hasLabels(labels, filters.notLabels)) return false;
+  }
+  return true;
+}
+
+export interface PruneResult {
+  removed: RemoveResult;
+  /** What was untagged and deleted, image by image, in the order docker reports it (API ImagesDeleted). */
+  items: ({ untagged: string } | { deleted: string })[];
+  gc: GcResult;
+  /** Partial downloads no running operation was resuming. */
+  partials: { files: string[]; bytes: number };
+  /** Everything freed: unreferenced blobs and snapshots, and the partial downloads. */
+  reclaimed: number;
+}
+
+/** `image prune`: dangling images (or every image no container uses), as the filters narrow them; then whatever that leaves unreferenced. */
+export function pruneImages(store: ImageStore, filters: PruneFilters = { danglingOnly: true, labels: [], notLabels: [] }): PruneResult {
   const removed: RemoveResult = { untagged: [], deleted: [] };
-  for (const img of listImages(store, opts.filters ?? {})) {
-    if (!opts.all && img.tags.length > 0) continue;
+  const items: PruneResult['items'] = [];
+  for (const img of store.list()) {
+    if (!prunable(store, img, filters)) continue;
     if (store.holders(img.id).length > 0) continue;
     for (const n of [...img.tags, ...img.repoDigests]) {
       store.untag(n);
       removed.untagged.push(familiar(n));
+      items.push({ untagged: familiar(n) });
     }
     store.deleteImage(img.id);
     removed.deleted.push(img.id);
+    items.push({ deleted: img.id });
   }
-  return { removed, gc: store.gc() };
+  const gc = store.gc();
+  const partials = store.collectPartials();
+  return { removed, items, gc, partials, reclaimed: gc.bytes + partials.bytes };
 }
 
 export interface HistoryRow {

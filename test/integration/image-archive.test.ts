@@ -19,7 +19,7 @@ import { ArchiveError, EmptyArchiveError, loadImages, loadMessages } from '../..
 import { SaveError, saveImages, type SaveFormat } from '../../src/engine/archive/save.ts';
 import { makeBusyboxImage } from '../../src/image/base-image.ts';
 import { MediaType, parseImageConfig, serializeConfig, serializeIndex, serializeManifest, type Descriptor } from '../../src/image/manifest.ts';
-import { hostPlatform } from '../../src/image/platform.ts';
+import { formatPlatform, hostPlatform } from '../../src/image/platform.ts';
 import { ImageStore } from '../../src/image/store/image-store.ts';
 import { readTar } from '../../src/image/tar/reader.ts';
 import { tarStream, type TarEntry } from '../../src/image/tar/writer.ts';
@@ -461,11 +461,72 @@ test('an OCI layout with a nested multi-platform index: the host platform is cho
   assert.deepEqual((await loadImages(s2, Readable.from([await ociTar(files)]), { platform: other })).map((i) => i.id), [sha(otherImg.config)]);
   assert.equal(s2.get(sha(otherImg.config))!.architecture, other.architecture);
 
-  // a platform the index lists but whose manifest the archive lacks
+  // a platform the index lists but whose manifest the archive lacks, asked for (load --platform)
   const s3 = newStore();
   const before = storeState(s3);
-  await assert.rejects(loadImages(s3, dir, { platform: { os: 'linux', architecture: 'riscv64' } }), (e: unknown) => e instanceof ArchiveError && /holds no image for linux\/riscv64 in this archive/.test(e.message));
+  await assert.rejects(
+    loadImages(s3, dir, { platform: { os: 'linux', architecture: 'riscv64' } }),
+    (e: unknown) => e instanceof ArchiveError && /^requested platform \(linux\/riscv64\) found, but some content is missing: .*lists sha256:[0-9a-f]{64} for it, which is not in/.test(e.message),
+  );
   assert.deepEqual(storeState(s3), before);
+  // a platform the index does not list at all
+  const listed = [host, other, { os: 'linux', architecture: 'riscv64' }].map(formatPlatform).sort().join(', ');
+  await assert.rejects(
+    loadImages(s3, dir, { platform: { os: 'linux', architecture: 'mips64le' }, label: 'layout' }),
+    (e: unknown) => e instanceof ArchiveError && e.message === `requested platform (linux/mips64le) not found: layout holds no image for it; it holds ${listed}`,
+  );
+  assert.deepEqual(storeState(s3), before);
+});
+
+test('load --platform: only the images of that platform, from a docker-archive or a layout of several', async () => {
+  const host = hostPlatform();
+  const other = host.architecture === 'ppc64le' ? { os: 'linux', architecture: 's390x' } : { os: 'linux', architecture: 'ppc64le' };
+  const absent = { os: 'linux', architecture: 'riscv64' };
+  const h = await layer({ 'host.txt': 'host' });
+  const o = await layer({ 'other.txt': 'other' });
+  const hostConfig = configFor([h.diffId], host);
+  const otherConfig = configFor([o.diffId], other);
+  const tar = await dockerArchive(
+    [
+      { Config: 'host.json', RepoTags: ['app:host'], Layers: ['host.tar'] },
+      { Config: 'other.json', RepoTags: ['app:other'], Layers: ['other.tar'] },
+    ],
+    { 'host.json': hostConfig, 'host.tar': h.tar, 'other.json': otherConfig, 'other.tar': o.tar },
+  );
+
+  // without --platform every image loads, whatever its platform, as docker's graph-driver store does
+  const all = newStore();
+  assert.deepEqual((await loadImages(all, Readable.from([tar]))).map((i) => i.tags), [['docker.io/library/app:host'], ['docker.io/library/app:other']]);
+
+  const onlyOther = newStore();
+  assert.deepEqual(await loadImages(onlyOther, Readable.from([tar]), { platform: other }), [{ id: sha(otherConfig), tags: ['docker.io/library/app:other'], moved: [] }]);
+  assert.deepEqual(onlyOther.list().map((i) => i.id), [sha(otherConfig)]);
+  assert.ok(!onlyOther.content.has(sha(hostConfig)), 'nothing of the skipped image is kept');
+  assert.ok(!onlyOther.content.has(sha(h.tar)), 'nothing of the skipped image is kept');
+
+  const onlyHost = newStore();
+  assert.deepEqual((await loadImages(onlyHost, Readable.from([tar]), { platform: host })).map((i) => i.id), [sha(hostConfig)]);
+
+  const none = newStore();
+  const empty = storeState(none);
+  await assert.rejects(
+    loadImages(none, Readable.from([tar]), { platform: absent, label: 'apps.tar' }),
+    (e: unknown) => e instanceof ArchiveError && e.message === `requested platform (linux/riscv64) not found: apps.tar holds no image for it; it holds ${[host, other].map(formatPlatform).sort().join(', ')}`,
+  );
+  assert.deepEqual(storeState(none), empty);
+
+  // an OCI layout whose index.json names one image per platform, without an index between
+  const hostImg = ociImage([h.tar], [h.diffId], host);
+  const otherImg = ociImage([o.tar], [o.diffId], other);
+  const files = new Map([...hostImg.blobs, ...otherImg.blobs]);
+  files.set('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+  const named = (d: Descriptor, name: string): Descriptor => ({ ...d, annotations: { 'io.containerd.image.name': name } });
+  files.set('index.json', indexJson([named(hostImg.manifest, 'docker.io/library/app:host'), named(otherImg.manifest, 'docker.io/library/app:other')]));
+  const layout = await ociTar(files);
+  const fromLayout = newStore();
+  assert.deepEqual(await loadImages(fromLayout, Readable.from([layout]), { platform: other }), [{ id: sha(otherImg.config), tags: ['docker.io/library/app:other'], moved: [] }]);
+  assert.equal(fromLayout.list().length, 1);
+  await assert.rejects(loadImages(newStore(), Readable.from([layout]), { platform: absent }), /requested platform \(linux\/riscv64\) not found/);
 });
 
 test('import from a file, with --change: a one-layer image with a gzip layer and docker\'s history', async () => {
@@ -730,6 +791,38 @@ test('CLI: save -o and load -i, save to a pipe and load from stdin, and docker\'
   r = hull(root2, ['load', '-i', join(root2, 'nonexistent.tar')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr.toString(), /cannot open .*nonexistent\.tar/);
+});
+
+test('CLI: load --platform loads that platform only, and says so when the archive has none', async () => {
+  const host = hostPlatform();
+  const other = host.architecture === 'ppc64le' ? { os: 'linux', architecture: 's390x' } : { os: 'linux', architecture: 'ppc64le' };
+  const h = await layer({ 'host.txt': 'host' });
+  const o = await layer({ 'other.txt': 'other' });
+  const tar = await dockerArchive(
+    [
+      { Config: 'host.json', RepoTags: ['app:host'], Layers: ['host.tar'] },
+      { Config: 'other.json', RepoTags: ['app:other'], Layers: ['other.tar'] },
+    ],
+    { 'host.json': configFor([h.diffId], host), 'host.tar': h.tar, 'other.json': configFor([o.diffId], other), 'other.tar': o.tar },
+  );
+  const input = join(tmp('cli-plat'), 'apps.tar');
+  writeFileSync(input, tar);
+  const root = tmp('cli-plat-root');
+  let r = hull(root, ['load', '--platform', formatPlatform(other), '-i', input]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(r.stdout.toString(), 'Loaded image: app:other\n');
+  r = hull(root, ['image', 'load', '-q', '--platform', 'linux/riscv64'], tar);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr.toString(), /^Error: requested platform \(linux\/riscv64\) not found: stdin holds no image for it; it holds linux\//);
+  r = hull(root, ['load', '--platform', 'linux/amd64/v2/extra', '-i', input]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr.toString(), /invalid platform "linux\/amd64\/v2\/extra": expected os\[\/arch\[\/variant\]\]/);
+  const s = ImageStore.open(root);
+  try {
+    assert.deepEqual(s.list().map((i) => i.tags), [['docker.io/library/app:other']]);
+  } finally {
+    s.close();
+  }
 });
 
 test('CLI: import from stdin with --change, --message and a tag', async () => {

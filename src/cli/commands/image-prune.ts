@@ -1,5 +1,6 @@
-// `hull image prune`: dangling images, or with -a every image no container uses.
-import { parseImageFilters, pruneImages } from '../../engine/images.ts';
+// `hull image prune`: dangling images, or with -a every image no container uses, narrowed by
+// docker's prune filters (until=, label=, label!=); and partial downloads no pull is resuming.
+import { filterArgs, parsePruneFilters, pruneImages } from '../../engine/images.ts';
 import { humanSize } from '../units.ts';
 import { CliError, write } from '../context.ts';
 import { collect, type Verb } from './verb.ts';
@@ -14,6 +15,13 @@ export const imagePrune: Verb = {
       .option('-f, --force', 'do not prompt for confirmation');
   },
   async run(ctx, _args, opts) {
+    const args = filterArgs(opts.filter as string[]);
+    // as docker's CLI: -a is dangling=false, its absence dangling=true; a filter that disagrees conflicts
+    const dangling = args.get('dangling') ?? [];
+    const implied = String(!opts.all);
+    if (!dangling.includes(implied)) args.set('dangling', [...dangling, implied]);
+    // filters are checked before the question is asked
+    const filters = parsePruneFilters(args);
     if (!opts.force && process.stdin.isTTY) {
       const what = opts.all ? 'all images without at least one container associated to them' : 'all dangling images';
       process.stdout.write(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
@@ -21,10 +29,10 @@ export const imagePrune: Verb = {
       process.stdin.pause();
       if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('', 1);
     }
-    const store = ctx.store();
-    const { removed, gc } = pruneImages(store, { all: Boolean(opts.all), filters: parseImageFilters(store, opts.filter as string[]) });
-    const lines = [...removed.untagged.map((u) => `untagged: ${u}`), ...removed.deleted.map((d) => `deleted: ${d}`)];
-    if (lines.length) write(`Deleted Images:\n${lines.join('\n')}\n`);
-    write(`Total reclaimed space: ${humanSize(gc.bytes)}`);
+    const { items, reclaimed } = pruneImages(ctx.store(), filters);
+    const lines = items.map((i) => ('untagged' in i ? `untagged: ${i.untagged}` : `deleted: ${i.deleted}`));
+    // docker prints the list, a blank line, then the total
+    if (lines.length) write(`Deleted Images:\n${lines.join('\n')}\n\n`);
+    write(`Total reclaimed space: ${humanSize(reclaimed)}`);
   },
 };

@@ -52,7 +52,12 @@ export class EmptyArchiveError extends ArchiveError {
 }
 
 export interface LoadOptions {
-  /** Which image of a multi-platform index to load; the host's by default. */
+  /**
+   * `load --platform`: load only images of this platform. Indexes give their entry for it,
+   * images of other platforms are skipped, and it is an error when none is left or when an index
+   * lists the platform but the archive lacks its content. Without it, an index gives the host's
+   * entry and a single-platform image loads whatever its platform.
+   */
   platform?: Platform;
   signal?: AbortSignal;
   /** Largest manifest.json, index.json, repositories or image config accepted. */
@@ -545,9 +550,27 @@ function ociNames(desc: Descriptor, where: string): string[] {
   return [];
 }
 
+/** What the platform a user asked for (--platform) decides, and what it skipped, for the error when nothing is left. */
+interface PlatformChoice {
+  wanted: Platform;
+  only: boolean;
+  skipped: Set<string>;
+}
+
+function configPlatform(p: ImageConfig): Platform {
+  return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+}
+
+/** True when the image is one `load --platform` leaves out (and notes its platform). */
+function leftOut(choice: PlatformChoice, config: ImageConfig): boolean {
+  if (!choice.only || matchPlatform(configPlatform(config), choice.wanted)) return false;
+  choice.skipped.add(formatPlatform(configPlatform(config)));
+  return true;
+}
+
 async function planImages(store: ImageStore, lease: Lease, archive: Archive, opts: LoadOptions): Promise<PlannedImage[]> {
   const label = archive.label;
-  const wanted = opts.platform ?? hostPlatform();
+  const choice: PlatformChoice = { wanted: opts.platform ?? hostPlatform(), only: opts.platform !== undefined, skipped: new Set() };
   const indexBytes = await archive.document('index.json');
   const manifestBytes = await archive.document('manifest.json');
   const layoutBytes = await archive.document('oci-layout');
@@ -588,7 +611,7 @@ async function planImages(store: ImageStore, lease: Lease, archive: Archive, opt
     for (const [i, d] of doc.index.manifests.entries()) {
       const at = `${where}: manifests[${i}]`;
       const names = ociNames(d, at);
-      const img = await resolveDescriptor(store, archive, d, wanted, at, 0, manifestBytes !== undefined);
+      const img = await resolveDescriptor(store, archive, d, choice, at, 0, manifestBytes !== undefined);
       if (img) add(img, names);
     }
   }
@@ -617,6 +640,7 @@ async function planImages(store: ImageStore, lease: Lease, archive: Archive, opt
         continue;
       }
       const parsed = readDocument(store, config.digest, opts.maxDocumentBytes ?? DEFAULT_CONFIG_MAX_BYTES, `${at}.Config (${item['Config']})`, (b) => parseImageConfig(b));
+      if (leftOut(choice, parsed)) continue;
       if (parsed.rootfs.diff_ids.length !== layerPaths.length) {
         throw new ArchiveError(`${at}: the image config lists ${parsed.rootfs.diff_ids.length} layers (diff_ids) but Layers has ${layerPaths.length}`);
       }
@@ -634,6 +658,10 @@ async function planImages(store: ImageStore, lease: Lease, archive: Archive, opt
       const manifestDigest = store.content.put(lease, manifest);
       add({ manifest: { digest: manifestDigest, mediaType: MediaType.OciManifest }, config: { digest: config.digest, parsed }, layers, extraBlobs: [], tags: [], where: at }, tags);
     }
+  }
+  if (order.length === 0 && choice.only) {
+    const held = choice.skipped.size ? `; it holds ${[...choice.skipped].sort().join(', ')}` : '';
+    throw new ArchiveError(`requested platform (${formatPlatform(choice.wanted)}) not found: ${label} holds no image for it${held}`);
   }
   if (order.length === 0) throw new ArchiveError(`${label}: the archive holds no images`);
   // within one archive, as in docker, a tag named twice ends on the image named last
@@ -660,39 +688,54 @@ function layerMediaType(store: ImageStore, digest: string, where: string): strin
 }
 
 /**
- * The image an index.json entry stands for: a manifest, or the host's platform chosen from a
- * (nested) index. Undefined when the entry is one docker's manifest.json describes better.
+ * The image an index.json entry stands for: a manifest, or the wanted platform's chosen from a
+ * (nested) index. Undefined when the entry is one docker's manifest.json describes better, or
+ * one `load --platform` leaves out.
  */
 async function resolveDescriptor(
   store: ImageStore,
   archive: Archive,
   d: Descriptor,
-  wanted: Platform,
+  choice: PlatformChoice,
   where: string,
   depth: number,
   haveDockerManifest: boolean,
 ): Promise<PlannedImage | undefined> {
   if (depth > MAX_INDEX_DEPTH) throw new ArchiveError(`${where}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
+  const wanted = choice.wanted;
   if (isIndexMediaType(d.mediaType)) {
     await archive.blob(d, where);
     const doc = readDocument(store, d.digest, DEFAULT_MANIFEST_MAX_BYTES, `${where} (${d.digest})`, (b) => parseManifestDocument(b));
     if (doc.kind !== 'index') throw new ArchiveError(`${where}: the descriptor says ${d.mediaType}, but ${d.digest} is an image manifest`);
     const available: string[] = [];
+    let absent: string | undefined;
+    // entries below are judged by the platform their index gives, or their config's: never skipped for it
+    const inner: PlatformChoice = { ...choice, only: false };
     for (const c of manifestCandidates(doc.index, wanted)) {
       // a layout may hold some platforms of an index only (docker saves the host's)
-      if (!archive.hasBlob(c.digest)) continue;
-      const img = await resolveDescriptor(store, archive, c, wanted, `${where} > ${c.digest}`, depth + 1, false);
+      if (!archive.hasBlob(c.digest)) {
+        if (c.platform !== undefined) absent ??= c.digest;
+        continue;
+      }
+      const img = await resolveDescriptor(store, archive, c, inner, `${where} > ${c.digest}`, depth + 1, false);
       if (!img) continue;
       const p = img.config.parsed;
-      if (c.platform === undefined && !matchPlatform({ os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) }, wanted)) {
+      if (c.platform === undefined && !matchPlatform(configPlatform(p), wanted)) {
         available.push(formatPlatform(p));
         continue;
       }
       img.extraBlobs.push(d.digest);
       return img;
     }
-    const listed = doc.index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : [])).concat(available);
-    throw new ArchiveError(`${where}: the index ${d.digest} holds no image for ${formatPlatform(wanted)} in this archive${listed.length ? ` (it lists ${[...new Set(listed)].join(', ')})` : ''}`);
+    const listed = [...new Set(doc.index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : [])).concat(available))];
+    if (choice.only && absent !== undefined) {
+      throw new ArchiveError(`requested platform (${formatPlatform(wanted)}) found, but some content is missing: ${where}: the index ${d.digest} lists ${absent} for it, which is not in ${archive.label}`);
+    }
+    if (choice.only) {
+      for (const p of listed) choice.skipped.add(p);
+      return undefined;
+    }
+    throw new ArchiveError(`${where}: the index ${d.digest} holds no image for ${formatPlatform(wanted)} in this archive${listed.length ? ` (it lists ${listed.join(', ')})` : ''}`);
   }
   if (!isManifestMediaType(d.mediaType)) throw new ArchiveError(`${where}: unsupported media type ${JSON.stringify(d.mediaType)}: not an image manifest or index`);
   await archive.blob(d, where);
@@ -705,6 +748,7 @@ async function resolveDescriptor(
   }
   await archive.blob(m.config, `${where}: config`);
   const parsed = readDocument(store, m.config.digest, DEFAULT_CONFIG_MAX_BYTES, `${where}: config ${m.config.digest}`, (b) => parseImageConfig(b));
+  if (leftOut(choice, parsed)) return undefined;
   if (parsed.rootfs.diff_ids.length !== m.layers.length) {
     // docker 25.0's first index.json listed only foreign layers; its manifest.json is right
     if (haveDockerManifest) return undefined;

@@ -117,7 +117,7 @@ export class ContentStore {
    * resumed from where it stopped. A digest or size mismatch deletes what was written.
    */
   async ingest(lease: Lease, expected: Expected, source: BlobSource, opts: IngestOptions = {}): Promise<void> {
-    const [algorithm, hex] = split(expected.digest);
+    const [algorithm] = split(expected.digest);
     // one writer per blob across processes; the others wait and then find it in place
     while (!claim(this.db, lease, 'ingest', expected.digest)) {
       if (this.has(expected.digest)) break;
@@ -129,7 +129,7 @@ export class ContentStore {
         opts.onProgress?.(expected.size ?? this.size(expected.digest));
         return;
       }
-      const partial = join(this.root, 'ingest', `${algorithm}-${hex}`);
+      const partial = this.partialPath(expected.digest);
       mkdirSync(join(this.root, 'ingest'), { recursive: true });
       let have = existsSync(partial) ? statSync(partial).size : 0;
       if (expected.size !== undefined && have > expected.size) have = 0;
@@ -203,6 +203,15 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Where a download of the blob collects until it is checked: it outlives a killed process so
+   * that the next one resumes it, and ImageStore.collectPartials removes it once abandoned.
+   */
+  partialPath(digest: string): string {
+    const [algorithm, hex] = split(digest);
+    return join(this.root, 'ingest', `${algorithm}-${hex}`);
+  }
+
   /** Renames a checked file into the store under its digest. */
   private place(file: string, digest: string): void {
     const target = this.path(digest);
@@ -216,6 +225,11 @@ export class ContentStore {
     mkdirSync(dir, { recursive: true });
     return join(dir, name.replace(/[^a-z0-9]/g, '-') + '-' + process.hrtime.bigint().toString(36));
   }
+}
+
+/** The digest a partial download under ingest/ is for (its name is <algorithm>-<hex>). */
+export function digestOfPartial(name: string): string {
+  return name.replace('-', ':');
 }
 
 async function hashFile(file: string, bytes: number, hash: Hash): Promise<void> {

@@ -1,9 +1,9 @@
 // The image store: content, snapshots and the metadata that ties them into images and tags.
 // Every operation that makes something runs under a lease; whatever a killed operation left is
 // found through its dead lease and reclaimed by the next command that opens the store.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContentStore } from './content.ts';
+import { ContentStore, digestOfPartial } from './content.ts';
 import { createLease, deadLeases, dropLease, heldByOther, resourcesOf, type Lease } from './leases.ts';
 import { openMetadata, transaction, type Db } from './metadata.ts';
 import { SnapshotStore } from './snapshots.ts';
@@ -47,6 +47,9 @@ export interface ImageRecord {
   tags: string[];
   repoDigests: string[];
 }
+
+/** A partial download no one resumes for this long is taken to be abandoned. */
+export const PARTIAL_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface GcResult {
   blobs: string[];
@@ -94,8 +97,12 @@ export class ImageStore {
     return leftovers ? this.gc() : { blobs: [], snapshots: [], bytes: 0 };
   }
 
-  /** Reclaims the leftovers of operations whose process died. */
+  /**
+   * Reclaims the leftovers of operations whose process died, and partial downloads abandoned for
+   * a day. A younger partial stays, so that the next pull of a killed one resumes it.
+   */
   reap(): void {
+    this.collectPartials(PARTIAL_MAX_AGE_MS);
     const dead = deadLeases(this.db);
     if (dead.length === 0) return;
     for (const id of dead) {
@@ -103,6 +110,40 @@ export class ImageStore {
       rmSync(join(this.root, 'tmp', id), { recursive: true, force: true });
     }
     this.gc();
+  }
+
+  /**
+   * Deletes the partial downloads under ingest/ that no live operation is writing (none holds
+   * their ingest claim) and, with olderThanMs, that were last written longer ago than that.
+   */
+  collectPartials(olderThanMs?: number): { files: string[]; bytes: number } {
+    const dir = join(this.root, 'ingest');
+    const out = { files: [] as string[], bytes: 0 };
+    const cutoff = olderThanMs === undefined ? Infinity : Date.now() - olderThanMs;
+    const stale = (name: string) => {
+      try {
+        const st = lstatSync(join(dir, name));
+        return st.mtimeMs <= cutoff ? st : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    // every command opens the store: look without a lock first, as there is rarely anything to do
+    const candidates = existsSync(dir) ? readdirSync(dir).filter((n) => stale(n)) : [];
+    if (candidates.length === 0) return out;
+    // look again and delete in one write transaction: an ingest claims its blob in one too, so it
+    // either holds the claim before this looks (and its partial stays) or finds no partial
+    transaction(this.db, () => {
+      for (const name of candidates) {
+        const st = stale(name);
+        const digest = digestOfPartial(name);
+        if (!st || heldByOther(this.db, 'ingest', digest)) continue;
+        rmSync(join(dir, name), { recursive: true, force: true });
+        out.files.push(digest);
+        out.bytes += st.isFile() ? st.size : 0;
+      }
+    });
+    return out;
   }
 
   commitImage(lease: Lease, image: NewImage): void {
