@@ -7,16 +7,18 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 
+// A CLI is a small loader (`launcher`) that turns on Node's compile cache and then loads its
+// bundle: V8 then reuses the compiled bundle from disk instead of compiling ~1 MB (~40 ms) each start.
 const entries = [
-  { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime.cjs' },
-  { entry: 'src/cli/bin.ts', out: 'dist/hull' },
+  { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime-main.cjs', launcher: 'dist/hull-runtime.cjs' },
+  { entry: 'src/cli/bin.ts', out: 'dist/hull-main.cjs', launcher: 'dist/hull' },
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
 ];
 
 // dist/hull has no extension, so Node decides its module type from the nearest package.json
 writeFileSync(root + 'dist/package.json', '{ "type": "commonjs" }\n');
 
-for (const { entry, out } of entries) {
+for (const { entry, out, launcher } of entries) {
   await build({
     entryPoints: [root + entry],
     outfile: root + out,
@@ -27,9 +29,14 @@ for (const { entry, out } of entries) {
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
-    banner: { js: `#!${node} --\nvar __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    banner: { js: `${launcher ? '' : `#!${node}\n`}var __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__hullMetaUrl' },
   });
   chmodSync(root + out, 0o755);
+  if (launcher) {
+    // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
+    const main = out.slice(out.lastIndexOf('/') + 1);
+    writeFileSync(root + launcher, `#!${node} --\nrequire('node:module').enableCompileCache?.();\nrequire('./${main}');\n`);
+    chmodSync(root + launcher, 0o755);
+  }
 }
