@@ -50,7 +50,7 @@ enum { RUNNING, DRAINING, FINISHING };
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static const char *opt_init, *opt_id = "?", *opt_dir, *opt_log;
+static const char *opt_init, *opt_id, *opt_dir, *opt_log;
 static int opt_sync_fd = -1, opt_terminal, opt_stdin, opt_stdin_once, opt_log_max_file = 1;
 static long long opt_log_max_size;
 static char **exit_argv;
@@ -148,8 +148,8 @@ static void report(const char *what, int err)
 	}
 	struct iovec v[6] = {
 		{ "hull-shim: ", 11 },
-		{ (void *)opt_id, strlen(opt_id) },
-		{ ": ", 2 },
+		{ (void *)(opt_id ? opt_id : ""), opt_id ? strlen(opt_id) : 0 },
+		{ ": ", opt_id ? 2 : 0 },
 		{ (void *)what, strlen(what) },
 		{ err ? ": " : "", err ? 2 : 0 },
 		{ err ? strerror(err) : "", err ? strlen(strerror(err)) : 0 },
@@ -464,8 +464,6 @@ static void frame_header(unsigned char *h, int stream, size_t len)
 	h[7] = (unsigned char)len;
 }
 
-static void close_stdin_now(void);
-
 static void drop_client(struct client *c)
 {
 	if (c->fd < 0)
@@ -651,12 +649,6 @@ static void apply_size(void)
 static void frame_done(struct client *c)
 {
 	switch (c->type) {
-	case T_STDIN:
-		if (!stdin_owner_seen) {
-			stdin_owner_seen = 1;
-			c->stdin_owner = 1;
-		}
-		break;
 	case T_CLOSE_STDIN:
 		stdin_close_wanted = 1;
 		break;
@@ -695,6 +687,7 @@ static void client_read(struct client *c)
 			c->type = c->hdr[0];
 			c->left = (uint32_t)c->hdr[4] << 24 | (uint32_t)c->hdr[5] << 16 | (uint32_t)c->hdr[6] << 8 | c->hdr[7];
 			c->small_len = 0;
+			/* the first client to send stdin (even an empty frame) owns it, for --stdin-once */
 			if (c->type == T_STDIN && !stdin_owner_seen) {
 				stdin_owner_seen = 1;
 				c->stdin_owner = 1;
@@ -1005,13 +998,22 @@ static void run_exit_command(void)
 
 /* ---- start-up ----------------------------------------------------------------------------- */
 
-__attribute__((noreturn)) static void usage(const char *why)
+__attribute__((noreturn)) static void usage(const char *flag, const char *why)
 {
 	static const char text[] =
 		"usage: hull-shim --init <hull-init> --sync-fd <n> --id <id> --dir <run dir> [--terminal] "
 		"[--stdin] [--stdin-once] [--log <file> [--log-max-size <bytes>] [--log-max-file <n>]] "
 		"-- <exit command...>\n";
-	report(why, 0);
+	char what[160];
+	size_t n = 0, fl = flag ? strnlen(flag, 64) : 0, wl = strlen(why);
+	if (fl) {
+		memcpy(what, flag, fl);
+		memcpy(what + fl, ": ", 2);
+		n = fl + 2;
+	}
+	memcpy(what + n, why, wl + 1 < sizeof what - n ? wl + 1 : sizeof what - n);
+	what[sizeof what - 1] = 0;
+	report(what, 0);
 	write_all(2, text, sizeof text - 1);
 	exit(2);
 }
@@ -1020,12 +1022,15 @@ static long long number(const char *flag, const char *v, long long min, long lon
 {
 	char *end;
 	errno = 0;
-	long long n = v && *v ? strtoll(v, &end, 10) : 0;
-	if (!v || !*v || *end || errno || n < min || n > max) {
-		report(flag, 0);
-		usage("the value of that flag is not a number in range");
-	}
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max)
+		usage(flag, "not a number in range");
 	return n;
+}
+
+static int is(const char *a, const char *flag)
+{
+	return strcmp(a, flag) == 0;
 }
 
 static void parse_args(int argc, char **argv)
@@ -1033,42 +1038,42 @@ static void parse_args(int argc, char **argv)
 	int i;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--") == 0) {
+		if (is(a, "--")) {
 			i++;
 			break;
-		} else if (strcmp(a, "--terminal") == 0)
-			opt_terminal = 1;
-		else if (strcmp(a, "--stdin") == 0)
-			opt_stdin = 1;
-		else if (strcmp(a, "--stdin-once") == 0)
-			opt_stdin_once = 1;
-		else if (!v)
-			usage("a flag is missing its value");
-		else if (strcmp(a, "--init") == 0)
-			opt_init = v, i++;
-		else if (strcmp(a, "--sync-fd") == 0)
-			opt_sync_fd = (int)number(a, v, 3, 1 << 20), i++;
-		else if (strcmp(a, "--id") == 0)
-			opt_id = v, i++;
-		else if (strcmp(a, "--dir") == 0)
-			opt_dir = v, i++;
-		else if (strcmp(a, "--log") == 0)
-			opt_log = v, i++;
-		else if (strcmp(a, "--log-max-size") == 0)
-			opt_log_max_size = number(a, v, 0, (long long)1 << 62), i++;
-		else if (strcmp(a, "--log-max-file") == 0)
-			opt_log_max_file = (int)number(a, v, 1, 1000), i++;
+		}
+		if (is(a, "--terminal") || is(a, "--stdin") || is(a, "--stdin-once")) {
+			*(is(a, "--terminal") ? &opt_terminal : is(a, "--stdin") ? &opt_stdin : &opt_stdin_once) = 1;
+			continue;
+		}
+		if (!is(a, "--init") && !is(a, "--sync-fd") && !is(a, "--id") && !is(a, "--dir") && !is(a, "--log") &&
+		    !is(a, "--log-max-size") && !is(a, "--log-max-file"))
+			usage(a, "unknown flag");
+		if (i + 1 >= argc)
+			usage(a, "missing its value");
+		const char *v = argv[++i];
+		if (is(a, "--init"))
+			opt_init = v;
+		else if (is(a, "--sync-fd"))
+			opt_sync_fd = (int)number(a, v, 3, 1 << 20);
+		else if (is(a, "--id"))
+			opt_id = v;
+		else if (is(a, "--dir"))
+			opt_dir = v;
+		else if (is(a, "--log"))
+			opt_log = v;
+		else if (is(a, "--log-max-size"))
+			opt_log_max_size = number(a, v, 0, (long long)1 << 62);
 		else
-			usage("unknown flag");
+			opt_log_max_file = (int)number(a, v, 1, 1000);
 	}
 	exit_argv = argv + i;
 	if (!opt_init || opt_sync_fd < 0 || !opt_dir)
-		usage("--init, --sync-fd and --dir are required");
+		usage(NULL, "--init, --sync-fd and --dir are required");
 	if (opt_dir[0] != '/' || opt_init[0] != '/' || (opt_log && opt_log[0] != '/'))
-		usage("--init, --dir and --log must be absolute paths");
+		usage(NULL, "--init, --dir and --log must be absolute paths");
 	if (opt_log && strlen(opt_log) > 4000)
-		usage("--log: path too long");
+		usage("--log", "path too long");
 }
 
 /* Moves an fd of ours above the sync fd, so that fds 3..n stay the ones the runtime passed. */
@@ -1174,11 +1179,15 @@ int main(int argc, char **argv)
 	attach_listen = high(listen_at("attach.sock"));
 	if (opt_terminal)
 		console_listen = high(listen_at("console.sock"));
+	/*
+	 * cwd: the run dir, for us (the shim shows as the container's, and is found if it leaks) and
+	 * for hull-init, which can then reach console.sock as /proc/self/cwd/console.sock when the
+	 * full path is too long for a socket address (see consoleSocketPath in shim.ts).
+	 */
+	if (fchdir(dir_fd) < 0)
+		die("chdir to the run dir", errno);
 	start_init();
 	set_nonblock(ctl_fd);
-	/* cwd: the run dir, so that the shim shows as the container's (and is found if it leaks) */
-	if (fchdir(dir_fd) < 0)
-		report("chdir to the run dir", errno);
 
 	struct pollfd p[8 + MAX_CLIENTS];
 	int owner[8 + MAX_CLIENTS]; /* which thing each pollfd is */

@@ -9,14 +9,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Runtime needs: busybox-static for the local base image, gcc/make/libc6-dev for the static
-# hull-init, iproute2 and procps for tests and `ps`. The peers (runc, crun, podman, conmon)
+# hull-init, musl-tools for the ~80 kB hull-shim and hull-tini (glibc's static ones take ~700 kB
+# of memory per container), iproute2 and procps for tests and `ps`. The peers (runc, crun, podman, conmon)
 # are what the tests and benchmarks compare with and drive hull-runtime through. The image tests
 # run Debian's real registry (docker-registry, with htpasswd from apache2-utils for Basic auth)
 # and push third-party-made images with skopeo.
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq \
-  busybox-static gcc make libc6-dev iproute2 procps python3 ca-certificates \
+  busybox-static gcc make libc6-dev musl-tools iproute2 procps python3 ca-certificates \
   runc crun podman conmon uidmap libseccomp-dev seccomp \
   docker-registry apache2-utils skopeo >/dev/null
 

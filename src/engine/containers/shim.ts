@@ -61,9 +61,17 @@ export function shimWrap(o: ShimOptions): { command: string; args: string[]; std
   return { command: shimBinary(), args, stdio: ['pipe', 'ignore', 'pipe'] };
 }
 
-/** Where the shim listens for the pty master of a terminal container (the runtime's consoleSocket). */
+/** The longest path a unix socket address holds (sun_path, less its NUL). */
+const SUN_PATH_MAX = 107;
+
+/**
+ * Where the shim listens for the pty master of a terminal container (the runtime's consoleSocket).
+ * A path too long for a socket address is reached through hull-init's cwd, which the shim makes
+ * the run dir; hull-init connects to it first thing, before it changes namespace or directory.
+ */
 export function consoleSocketPath(dir: string): string {
-  return join(resolve(dir), 'console.sock');
+  const path = join(resolve(dir), 'console.sock');
+  return Buffer.byteLength(path) <= SUN_PATH_MAX ? path : '/proc/self/cwd/console.sock';
 }
 
 /** Tells the shim the container's pid (writes "pid N\n" to child.stdin, closes it, unrefs child and its pipes). */
@@ -109,6 +117,8 @@ export function readExit(dir: string): ExitRecord | undefined {
 const HEADER = 8;
 const Out = { STDOUT: 1, STDERR: 2, EXIT: 3 } as const;
 const In = { STDIN: 0, CLOSE_STDIN: 1, RESIZE: 2, CLAIM_CLEANUP: 4, CLEANUP_DONE: 5 } as const;
+/** A client that never listens to output (one that only waits for the exit) keeps this much of it. */
+const EARLY_MAX = 1 << 20;
 /** Stdin goes out in frames of at most this much, so that one write never holds a huge buffer twice. */
 const MAX_STDIN_FRAME = 64 * 1024;
 
@@ -131,7 +141,7 @@ export interface AttachOptions {
 async function connectUnix(path: string): Promise<Socket> {
   let dirFd: number | undefined;
   let target = path;
-  if (Buffer.byteLength(path) > 107) {
+  if (Buffer.byteLength(path) > SUN_PATH_MAX) {
     dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
     target = `/proc/self/fd/${dirFd}/${basename(path)}`;
   }
@@ -155,8 +165,9 @@ export class AttachClient {
   private readonly sock: Socket;
   private readonly id: string;
   private listeners: ((stream: 1 | 2, data: Buffer) => void)[] = [];
-  /** Output that came before anyone listened. */
+  /** Output that came before anyone listened (at most EARLY_MAX bytes of it). */
   private early: [1 | 2, Buffer][] = [];
+  private earlyBytes = 0;
   private buf: Buffer = Buffer.alloc(0);
   private exitCode: number | undefined;
   private settle!: { resolve: (code: number) => void; reject: (e: Error) => void };
@@ -197,6 +208,7 @@ export class AttachClient {
     this.listeners.push(fn);
     const early = this.early;
     this.early = [];
+    this.earlyBytes = 0;
     for (const [stream, data] of early) fn(stream, data);
   }
 
@@ -209,7 +221,10 @@ export class AttachClient {
       const payload = this.buf.subarray(HEADER, HEADER + len);
       this.buf = this.buf.subarray(HEADER + len);
       if (type === Out.STDOUT || type === Out.STDERR) {
-        if (this.listeners.length === 0) this.early.push([type, Buffer.from(payload)]);
+        if (this.listeners.length === 0 && this.earlyBytes + payload.length <= EARLY_MAX) {
+          this.early.push([type, Buffer.from(payload)]);
+          this.earlyBytes += payload.length;
+        }
         for (const fn of this.listeners) fn(type, payload);
       } else if (type === Out.EXIT) {
         const code = Number(payload.toString('ascii'));
