@@ -146,3 +146,22 @@ describe('detached containers', () => {
     e.ok(['rm', 'insp']);
   });
 });
+
+describe('images in use', () => {
+  it('rmi refuses an image a container uses, -f untags it but keeps it for a running container, and frees it after rm', () => {
+    e.ok(['tag', 'busybox', 'inuse:1']);
+    e.ok(['run', '-d', '--name', 'user', 'inuse:1', 'sleep', '1000']);
+    const id = e.ok(['image', 'inspect', '-f', '{{.Id}}', 'busybox']);
+    e.ok(['rmi', 'busybox']); // one of two names: only untagged
+    const r = e.run(['rmi', 'inuse:1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /container [0-9a-f]{12} is using its referenced image/);
+    const forced = e.run(['rmi', '-f', id]);
+    assert.equal(forced.status, 1);
+    assert.match(forced.stderr, /image is being used by running container/);
+    e.ok(['rm', '-f', 'user']);
+    e.ok(['tag', 'inuse:1', 'busybox:latest']);
+    e.ok(['rmi', 'inuse:1']);
+    assert.equal(e.ok(['images', '-q', 'inuse']), '');
+  });
+});

@@ -14,9 +14,12 @@ export const rmi: Verb = {
   },
   async run(ctx, args, opts) {
     let failed = 0;
+    const env = ctx.containerEnv();
+    // a running container's image cannot be removed even with -f; a stopped one's can (docker)
+    const running = (holder: string) => !!env.containers.get(holder.replace(/^container:/, ''))?.State.Running;
     for (const name of args) {
       try {
-        const r = removeImage(ctx.store(), name, { force: Boolean(opts.force), noPrune: opts.prune === false });
+        const r = removeImage(ctx.store(), name, { force: Boolean(opts.force), noPrune: opts.prune === false, running });
         write([...r.untagged.map((u) => `Untagged: ${u}`), ...r.deleted.map((d) => `Deleted: ${d}`)].join('\n'));
       } catch (err) {
         process.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
