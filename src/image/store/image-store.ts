@@ -92,8 +92,9 @@ export class ImageStore {
    */
   endLease(lease: Lease): GcResult {
     const leftovers = resourcesOf(this.db, lease.id).length > 0;
-    dropLease(this.db, lease.id);
+    // scratch first: on a full disk the database write below may fail, and must not strand it
     rmSync(join(this.root, 'tmp', lease.id), { recursive: true, force: true });
+    dropLease(this.db, lease.id);
     return leftovers ? this.gc() : { blobs: [], snapshots: [], bytes: 0 };
   }
 
