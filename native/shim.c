@@ -8,7 +8,14 @@
  *
  * Usage: hull-shim --init <hull-init> --sync-fd <n> --id <id> --dir <run dir> [--terminal]
  *                  [--stdin] [--stdin-once] [--log <file> [--log-max-size <bytes>]
- *                  [--log-max-file <n>]] -- <exit command...>
+ *                  [--log-max-file <n>]] [--every <ms> [--every-first <ms>] --every-arg <arg>...]
+ *                  -- <exit command...>
+ *
+ * The timer (--every): while the container runs, the shim runs a command (one --every-arg per
+ * argument, the first the program), never two at once: the first run --every-first ms after the
+ * pid came, each next one --every ms after the last ended, or as many ms as that run printed on
+ * its stdout. The container's exit kills a run under way (its whole process group). The engine's
+ * health checks use it; what a run does and when the next should come is the command's business.
  *
  * Memory is the point of this program (an idle shim should stay well under 1 MiB RSS): one
  * thread, one poll() loop, fixed buffers, no stdio, and nothing on the idle path that touches
@@ -17,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -54,6 +62,11 @@ static const char *opt_init, *opt_id, *opt_dir, *opt_log;
 static int opt_sync_fd = -1, opt_terminal, opt_stdin, opt_stdin_once, opt_log_max_file = 1;
 static long long opt_log_max_size;
 static char **exit_argv;
+#define TIMER_MAX_ARGS 64
+#define TIMER_MAX_MS (100LL * 365 * 24 * 3600 * 1000)
+static long long opt_every = -1, opt_every_first = -1;
+static char *timer_argv[TIMER_MAX_ARGS + 1];
+static int timer_argc;
 
 /* ---- state -------------------------------------------------------------------------------- */
 
@@ -74,6 +87,13 @@ static pid_t init_pid, ctr_pid;
 static int init_alive, ctr_exited, ctr_code = -1;
 static struct timespec ctr_exit_time;
 static long long deadline_ms;      /* in DRAINING and FINISHING */
+
+static pid_t timer_pid;            /* the run under way, also the id of its process group */
+static int timer_out = -1;         /* the read end of its stdout */
+static char timer_said[24];        /* what it printed: the delay it asks for */
+static size_t timer_said_len;
+static int timer_said_junk;        /* it printed more, or something else */
+static long long timer_due_ms;     /* when the next run starts; 0: none to come */
 
 static int log_fd = -1;
 static long long log_size;
@@ -760,6 +780,126 @@ static void console_recv(void)
 	}
 }
 
+/* ---- the timer ---------------------------------------------------------------------------- */
+
+/* After exec failed in a child of ours, whose fd 2 is its log: say so there. */
+static void exec_failed(const char *what, const char *prog)
+{
+	int e = errno;
+	struct iovec v[6] = {
+		{ "hull-shim: cannot run the ", 26 },
+		{ (void *)what, strlen(what) },
+		{ " ", 1 },
+		{ (void *)prog, strlen(prog) },
+		{ ": ", 2 },
+		{ strerror(e), strlen(strerror(e)) },
+	};
+	(void)!writev(2, v, 6);
+	(void)!write(2, "\n", 1);
+}
+
+static void timer_read(void)
+{
+	char buf[64];
+	for (;;) {
+		ssize_t n = read(timer_out, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(timer_out);
+			timer_out = -1;
+			return;
+		}
+		size_t room = sizeof timer_said - timer_said_len, k = (size_t)n < room ? (size_t)n : room;
+		memcpy(timer_said + timer_said_len, buf, k);
+		timer_said_len += k;
+		if (k < (size_t)n)
+			timer_said_junk = 1;
+	}
+}
+
+/* The delay a run asked for: a decimal number of ms, perhaps with a newline; else --every. */
+static long long timer_delay(void)
+{
+	size_t n = timer_said_len;
+	if (n && timer_said[n - 1] == '\n')
+		n--;
+	if (timer_said_junk || n == 0 || n > 15)
+		return opt_every;
+	long long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (timer_said[i] < '0' || timer_said[i] > '9')
+			return opt_every;
+		v = v * 10 + (timer_said[i] - '0');
+	}
+	return v >= 1 ? v : opt_every;
+}
+
+static void timer_start(void)
+{
+	timer_due_ms = 0;
+	int out[2];
+	pid_t p = -1;
+	if (pipe2(out, O_CLOEXEC) == 0) {
+		p = fork();
+		if (p < 0) {
+			close(out[0]);
+			close(out[1]);
+		}
+	}
+	if (p < 0) {
+		report("run the timer command", errno);
+		timer_due_ms = now_ms() + opt_every;
+		return;
+	}
+	if (p == 0) {
+		reset_signals();
+		/* its own process group, so that the container's end can stop all of a run at once */
+		setpgid(0, 0);
+		/* stderr: the last run's, for whoever wonders why runs fail */
+		int err = openat(dir_fd, "timer.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(err >= 0 ? err : devnull, 2);
+		if (chdir("/") < 0)
+			_exit(127);
+		execvp(timer_argv[0], timer_argv);
+		exec_failed("timer command", timer_argv[0]);
+		_exit(127);
+	}
+	setpgid(p, p); /* as the child does itself: whichever comes first */
+	close(out[1]);
+	set_nonblock(out[0]);
+	timer_pid = p;
+	timer_out = out[0];
+	timer_said_len = 0;
+	timer_said_junk = 0;
+}
+
+static void timer_ended(void)
+{
+	if (timer_out >= 0)
+		timer_read(); /* what it wrote before it exited is all in the pipe by now */
+	if (timer_out >= 0)
+		close(timer_out); /* something it started still holds the pipe: not ours to wait for */
+	timer_out = -1;
+	timer_pid = 0;
+	if (phase == RUNNING && !ctr_exited)
+		timer_due_ms = now_ms() + timer_delay();
+}
+
+/* The container has exited: no more runs, and the one under way goes with all it started. */
+static void timer_stop(void)
+{
+	timer_due_ms = 0;
+	if (timer_pid > 0) {
+		kill(-timer_pid, SIGKILL);
+		kill(timer_pid, SIGKILL);
+	}
+}
+
 /* ---- children ----------------------------------------------------------------------------- */
 
 static int status_code(int st)
@@ -797,6 +937,8 @@ static void reap(void)
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (p == init_pid)
 			init_alive = 0;
+		if (p == timer_pid)
+			timer_ended();
 		if (p == ctr_pid && !ctr_exited) {
 			ctr_exited = 1;
 			ctr_code = status_code(st);
@@ -836,6 +978,8 @@ static void read_control(void)
 			report("bad message on the control pipe", 0);
 		else
 			ctr_pid = (pid_t)v;
+		if (ctr_pid && timer_argc)
+			timer_due_ms = now_ms() + opt_every_first;
 	}
 	/* EOF, or the one message has come: the engine has nothing more to say */
 	dup2(devnull, 0);
@@ -976,15 +1120,7 @@ static void run_exit_command(void)
 		if (chdir("/") < 0)
 			_exit(127);
 		execvp(exit_argv[0], exit_argv);
-		int e = errno;
-		struct iovec v[4] = {
-			{ "hull-shim: cannot run the exit command ", 39 },
-			{ exit_argv[0], strlen(exit_argv[0]) },
-			{ ": ", 2 },
-			{ strerror(e), strlen(strerror(e)) },
-		};
-		(void)!writev(2, v, 4);
-		(void)!write(2, "\n", 1);
+		exec_failed("exit command", exit_argv[0]);
 		_exit(127);
 	}
 	/* we are still the subreaper: reap whatever else ends meanwhile */
@@ -1003,7 +1139,7 @@ __attribute__((noreturn)) static void usage(const char *flag, const char *why)
 	static const char text[] =
 		"usage: hull-shim --init <hull-init> --sync-fd <n> --id <id> --dir <run dir> [--terminal] "
 		"[--stdin] [--stdin-once] [--log <file> [--log-max-size <bytes>] [--log-max-file <n>]] "
-		"-- <exit command...>\n";
+		"[--every <ms> [--every-first <ms>] --every-arg <arg>...] -- <exit command...>\n";
 	char what[160];
 	size_t n = 0, fl = flag ? strnlen(flag, 64) : 0, wl = strlen(why);
 	if (fl) {
@@ -1047,7 +1183,8 @@ static void parse_args(int argc, char **argv)
 			continue;
 		}
 		if (!is(a, "--init") && !is(a, "--sync-fd") && !is(a, "--id") && !is(a, "--dir") && !is(a, "--log") &&
-		    !is(a, "--log-max-size") && !is(a, "--log-max-file"))
+		    !is(a, "--log-max-size") && !is(a, "--log-max-file") && !is(a, "--every") && !is(a, "--every-first") &&
+		    !is(a, "--every-arg"))
 			usage(a, "unknown flag");
 		if (i + 1 >= argc)
 			usage(a, "missing its value");
@@ -1064,10 +1201,22 @@ static void parse_args(int argc, char **argv)
 			opt_log = v;
 		else if (is(a, "--log-max-size"))
 			opt_log_max_size = number(a, v, 0, (long long)1 << 62);
-		else
+		else if (is(a, "--every"))
+			opt_every = number(a, v, 1, TIMER_MAX_MS);
+		else if (is(a, "--every-first"))
+			opt_every_first = number(a, v, 1, TIMER_MAX_MS);
+		else if (is(a, "--every-arg")) {
+			if (timer_argc == TIMER_MAX_ARGS)
+				usage(a, "too many arguments");
+			timer_argv[timer_argc++] = (char *)v;
+		} else
 			opt_log_max_file = (int)number(a, v, 1, 1000);
 	}
 	exit_argv = argv + i;
+	if ((opt_every > 0) != (timer_argc > 0) || (opt_every_first > 0 && opt_every < 0))
+		usage("--every", "needs --every-arg, and --every-arg and --every-first need --every");
+	if (opt_every_first < 0)
+		opt_every_first = opt_every;
 	if (!opt_init || opt_sync_fd < 0 || !opt_dir)
 		usage(NULL, "--init, --sync-fd and --dir are required");
 	if (opt_dir[0] != '/' || opt_init[0] != '/' || (opt_log && opt_log[0] != '/'))
@@ -1189,9 +1338,9 @@ int main(int argc, char **argv)
 	start_init();
 	set_nonblock(ctl_fd);
 
-	struct pollfd p[8 + MAX_CLIENTS];
-	int owner[8 + MAX_CLIENTS]; /* which thing each pollfd is */
-	enum { W_SIG = -1, W_CTL = -2, W_LISTEN = -3, W_CONSOLE_LISTEN = -4, W_CONSOLE = -5, W_OUT0 = -6, W_OUT1 = -7, W_STDIN = -8 };
+	struct pollfd p[9 + MAX_CLIENTS];
+	int owner[9 + MAX_CLIENTS]; /* which thing each pollfd is */
+	enum { W_SIG = -1, W_CTL = -2, W_LISTEN = -3, W_CONSOLE_LISTEN = -4, W_CONSOLE = -5, W_OUT0 = -6, W_OUT1 = -7, W_STDIN = -8, W_TIMER = -9 };
 	int no_pid_end = 0;
 	for (;;) {
 		if (stdin_close_wanted && stdin_pend_len == 0)
@@ -1199,7 +1348,10 @@ int main(int argc, char **argv)
 		if (phase == RUNNING && ctr_exited) {
 			phase = DRAINING;
 			deadline_ms = now_ms() + DRAIN_MS;
+			timer_stop();
 		}
+		if (phase == RUNNING && ctr_pid && !timer_pid && timer_due_ms && now_ms() >= timer_due_ms)
+			timer_start();
 		if (phase == DRAINING && ((out_fd[0] < 0 && out_fd[1] < 0) || now_ms() >= deadline_ms))
 			begin_finish();
 		if (phase == FINISHING) {
@@ -1238,6 +1390,8 @@ int main(int argc, char **argv)
 		}
 		if (stdin_pend_len && stdin_fd >= 0)
 			p[n] = (struct pollfd){ stdin_fd, POLLOUT, 0 }, owner[n++] = W_STDIN;
+		if (timer_out >= 0)
+			p[n] = (struct pollfd){ timer_out, POLLIN, 0 }, owner[n++] = W_TIMER;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &clients[i];
 			if (c->fd < 0)
@@ -1247,9 +1401,9 @@ int main(int argc, char **argv)
 				p[n] = (struct pollfd){ c->fd, ev, 0 }, owner[n++] = i;
 		}
 		int timeout = -1;
-		if (phase != RUNNING) {
-			long long left = deadline_ms - now_ms();
-			timeout = left < 0 ? 0 : (int)left;
+		if (phase != RUNNING || (timer_due_ms && !timer_pid)) {
+			long long left = (phase != RUNNING ? deadline_ms : timer_due_ms) - now_ms();
+			timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 		}
 		int r = poll(p, (nfds_t)n, timeout);
 		if (r < 0) {
@@ -1316,6 +1470,10 @@ int main(int argc, char **argv)
 			case W_STDIN:
 				stdin_drain();
 				break;
+			case W_TIMER:
+				if (timer_out >= 0)
+					timer_read();
+				break;
 			default: {
 				struct client *c = &clients[w];
 				if (c->fd < 0)
@@ -1347,6 +1505,14 @@ int main(int argc, char **argv)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			drop_client(&clients[i]);
 	}
+	/* a run killed at the exit ends before the exit command begins */
+	timer_stop();
+	while (timer_pid > 0 && waitpid(timer_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	timer_pid = 0;
+	if (timer_out >= 0)
+		close(timer_out);
+	timer_out = -1;
 	/* a claimer that sent "done" cleaned up itself; one that left without it did not */
 	if (no_pid_end || claims_done == 0 || claims_abandoned > 0)
 		run_exit_command();

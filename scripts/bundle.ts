@@ -1,7 +1,7 @@
 // Bundles each CLI into one file under dist/, with a shebang to the Node 24 that npm installed.
 // dist/hull-runtime itself is native/front.c, which runs this bundle for all but four verbs.
 import { build } from 'esbuild';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,7 +21,8 @@ writeFileSync(root + 'dist/package.json', '{ "type": "commonjs" }\n');
 for (const { entry, out, launcher } of entries) {
   await build({
     entryPoints: [root + entry],
-    outfile: root + out,
+    // written aside and renamed: a hull started during a rebuild must never load half a bundle
+    outfile: root + out + '.tmp',
     bundle: true,
     platform: 'node',
     // CommonJS: Node loads built-ins through require() several ms faster than through import.
@@ -32,11 +33,13 @@ for (const { entry, out, launcher } of entries) {
     banner: { js: `${launcher ? '' : `#!${node}\n`}var __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__hullMetaUrl' },
   });
-  chmodSync(root + out, 0o755);
+  chmodSync(root + out + '.tmp', 0o755);
+  renameSync(root + out + '.tmp', root + out);
   if (launcher) {
     // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
     const main = out.slice(out.lastIndexOf('/') + 1);
-    writeFileSync(root + launcher, `#!${node} --\nrequire('node:module').enableCompileCache?.();\nrequire('./${main}');\n`);
-    chmodSync(root + launcher, 0o755);
+    writeFileSync(root + launcher + '.tmp', `#!${node} --\nrequire('node:module').enableCompileCache?.();\nrequire('./${main}');\n`);
+    chmodSync(root + launcher + '.tmp', 0o755);
+    renameSync(root + launcher + '.tmp', root + launcher);
   }
 }

@@ -4,13 +4,13 @@
 // exit command's runs.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { AttachClient, consoleSocketPath, readExit, shimBinary as shimBinaryPath, shimStarted, shimWrap } from '../../src/engine/containers/shim.ts';
+import { AttachClient, consoleSocketPath, readExit, shimBinary as shimBinaryPath, shimStarted, shimWrap, type ShimOptions } from '../../src/engine/containers/shim.ts';
 import { create, start } from '../../src/runtime/container.ts';
 import type { Spec } from '../../src/runtime/spec/types.ts';
 import { StateStore } from '../../src/runtime/state.ts';
@@ -43,6 +43,7 @@ interface Options {
   logBefore?: string;
   /** A run dir whose socket paths are too long for a socket address. */
   longDir?: boolean;
+  timer?: ShimOptions['timer'];
 }
 
 let current: Container | undefined;
@@ -116,6 +117,7 @@ async function launch(args: string[], o: Options = {}): Promise<Container> {
     stdinOnce: !!o.stdinOnce,
     log: { path: log, maxSize: o.log?.maxSize ?? 0, maxFiles: o.log?.maxFiles ?? 1 },
     exitCommand: exitCommand(b, marker),
+    ...(o.timer ? { timer: o.timer } : {}),
   });
   const { saved, launched } = await create(store, {
     id: b.id,
@@ -531,6 +533,76 @@ test('an idle shim is small: RSS and PSS from smaps_rollup', LIMIT, async (t) =>
   assert.ok(kb('Rss') < 1024, `an idle shim uses ${kb('Rss')} kB RSS, over 1 MiB`);
 });
 
+/** A timer command: a shell script on the host, run with the test's files in $T. */
+function timerScript(dir: string, script: string): string[] {
+  return ['/bin/sh', '-c', `T='${dir}'; ${script}`];
+}
+
+function lines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+test('timer: runs its command while the container runs, one at a time, as often as each run asks', LIMIT, async () => {
+  const t = mkdtempSync('/var/tmp/hull-timer-');
+  // each run notes an overlap if another is under way, stays a moment, and asks for the next in 5 ms;
+  // --every alone (an hour) would allow one run in this test
+  const script = [
+    '[ -e "$T/busy" ] && echo overlap >> "$T/runs"',
+    'touch "$T/busy"; echo run >> "$T/runs"',
+    'sleep 0.05; rm -f "$T/busy"; echo 5',
+  ].join('; ');
+  const c = await launch(['sleep', '1000'], { timer: { firstMs: 1, everyMs: 3_600_000, command: timerScript(t, script) } });
+  await start(c.store, c.b.id);
+  await waitFor(() => lines(join(t, 'runs')).length >= 6, 'six timer runs', 30_000);
+  assert.ok(!lines(join(t, 'runs')).includes('overlap'), 'two runs at once');
+  process.kill(c.pid, 'SIGKILL');
+  await waitShim(c);
+  assert.equal(exitRuns(c), 1);
+  rmSync(t, { recursive: true, force: true });
+});
+
+test('timer: the container\'s exit kills a run under way, with what it started', LIMIT, async () => {
+  const t = mkdtempSync('/var/tmp/hull-timer-');
+  const script = 'echo "to timer.log" >&2; echo $$ >> "$T/pids"; sleep 1001 & echo $! >> "$T/pids"; wait';
+  const c = await launch(['sleep', '1000'], { timer: { firstMs: 1, everyMs: 1, command: timerScript(t, script) } });
+  await start(c.store, c.b.id);
+  await waitFor(() => lines(join(t, 'pids')).length === 2, 'the run and its child to start');
+  const pids = lines(join(t, 'pids')).map(Number);
+  for (const pid of pids) assert.ok(!processGone(pid), `timer process ${pid} runs`);
+  // a run's stderr is kept in timer.log (the last run's); its stdout is the shim's
+  assert.equal(readFileSync(join(c.dir, 'timer.log'), 'utf8'), 'to timer.log\n');
+  process.kill(c.pid, 'SIGKILL');
+  await waitShim(c);
+  for (const pid of pids) assert.ok(processGone(pid), `timer process ${pid} outlived the container`);
+  assert.equal(lines(join(t, 'pids')).length, 2, 'no run after the first (it never ended)');
+  assert.equal(readExit(c.dir)!.exitCode, 137);
+  assert.equal(exitRuns(c), 1);
+  rmSync(t, { recursive: true, force: true });
+});
+
+test('timer: nothing runs before the engine tells the pid', LIMIT, async () => {
+  const t = mkdtempSync('/var/tmp/hull-timer-');
+  const c = await launch(['sleep', '1000'], { noPid: true, timer: { firstMs: 1, everyMs: 1, command: timerScript(t, 'echo run >> "$T/runs"') } });
+  await waitShim(c);
+  assert.equal(exitRuns(c), 1);
+  assert.deepEqual(lines(join(t, 'runs')), []);
+  rmSync(t, { recursive: true, force: true });
+});
+
+test('a shim whose timer runs is still small', LIMIT, async (t) => {
+  const dir = mkdtempSync('/var/tmp/hull-timer-');
+  const c = await launch(['sleep', '1000'], { timer: { firstMs: 1, everyMs: 1, command: timerScript(dir, 'echo run >> "$T/runs"') } });
+  await start(c.store, c.b.id);
+  await waitFor(() => lines(join(dir, 'runs')).length >= 20, 'twenty timer runs', 30_000);
+  const rollup = readFileSync(`/proc/${c.shimPid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(rollup)![1]);
+  t.diagnostic(`hull-shim running a timer: Rss ${kb('Rss')} kB, Pss ${kb('Pss')} kB`);
+  assert.ok(kb('Rss') < 1024, `the shim uses ${kb('Rss')} kB RSS, over 1 MiB`);
+  process.kill(c.pid, 'SIGKILL');
+  await waitShim(c);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('shimWrap, consoleSocketPath and readExit: the arguments, and hostile input', () => {
   const w = shimWrap({
     id: 'c1',
@@ -551,6 +623,17 @@ test('shimWrap, consoleSocketPath and readExit: the arguments, and hostile input
     () => shimWrap({ id: 'c', dir: '/d', terminal: false, openStdin: false, stdinOnce: false, log: { path: '/l', maxSize: 0, maxFiles: 0 }, exitCommand: [] }),
     /log max files: 0 is not an integer >= 1/,
   );
+  const base = { id: 'c1', dir: '/d', terminal: false, openStdin: false, stdinOnce: false, exitCommand: ['/bin/x'] };
+  // the timer's arguments go one flag each, so that one that reads "--" cannot end the flags
+  assert.deepEqual(shimWrap({ ...base, timer: { firstMs: 5, everyMs: 30000, command: ['/bin/hull', '--', 'x y'] } }).args, [
+    '--id', 'c1', '--dir', '/d', '--every', '30000', '--every-first', '5',
+    '--every-arg', '/bin/hull', '--every-arg', '--', '--every-arg', 'x y', '--', '/bin/x',
+  ]);
+  assert.throws(() => shimWrap({ ...base, timer: { firstMs: 0, everyMs: 1, command: ['/x'] } }), /timer first delay: 0 is not an integer >= 1/);
+  assert.throws(() => shimWrap({ ...base, timer: { firstMs: 1, everyMs: 1.5, command: ['/x'] } }), /timer interval: 1.5 is not an integer >= 1/);
+  assert.throws(() => shimWrap({ ...base, timer: { firstMs: 1, everyMs: 4e12, command: ['/x'] } }), /more than a hundred years/);
+  assert.throws(() => shimWrap({ ...base, timer: { firstMs: 1, everyMs: 1, command: [] } }), /timer: a command is required/);
+  assert.throws(() => shimWrap({ ...base, timer: { firstMs: 1, everyMs: 1, command: Array(65).fill('a') } }), /more than 64 arguments/);
   assert.equal(consoleSocketPath('/run/x/c1'), '/run/x/c1/console.sock');
   assert.equal(consoleSocketPath('/run/' + 'x'.repeat(120)), '/proc/self/cwd/console.sock');
 
@@ -579,6 +662,11 @@ test('the shim refuses bad command lines before it starts anything', () => {
     const r3 = run(['--init', '/x', '--sync-fd', '3', '--dir', dir, '--bogus']);
     assert.equal(r3.status, 2);
     assert.match(r3.stderr, /unknown flag/);
+    for (const timer of [['--every', '10'], ['--every-arg', '/bin/true'], ['--every-first', '5', '--every-arg', '/bin/true'], ['--every', '0', '--every-arg', '/bin/true'], ['--every', '-1', '--every-arg', '/bin/true'], ['--every', '10', '--every-arg']]) {
+      const r = run(['--init', '/x', '--sync-fd', '3', '--dir', dir, ...timer, '--', '/bin/true']);
+      assert.equal(r.status, 2, `${timer.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /--every/);
+    }
     assert.deepEqual(readdirSync(dir), [], 'nothing is made');
   } finally {
     b.cleanup();

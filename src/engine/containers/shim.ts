@@ -39,11 +39,22 @@ export interface ShimOptions {
   log?: { path: string; maxSize: number; maxFiles: number };
   /** Run once when the container has exited (unless an attach client claimed the cleanup). */
   exitCommand: string[];
+  /**
+   * A command the shim runs on a timer while the container runs (health checks), never two at
+   * once: firstMs after the shim learns the pid, then everyMs after each run ends, unless the
+   * run prints another delay (a number of ms) on its stdout. The container's exit kills a run
+   * under way, with its process group. Its stderr is kept in <dir>/timer.log (the last run's).
+   */
+  timer?: { firstMs: number; everyMs: number; command: string[] };
 }
 
 function checkCount(what: string, n: number, min: number): void {
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`shim: ${what}: ${n} is not an integer >= ${min}`);
 }
+
+/** native/shim.c's TIMER_MAX_ARGS and TIMER_MAX_MS (a hundred years). */
+const MAX_TIMER_ARGS = 64;
+export const MAX_TIMER_MS = 100 * 365 * 24 * 3600 * 1000;
 
 /** The runtime's CreateOptions.wrap for this shim. */
 export function shimWrap(o: ShimOptions): { command: string; args: string[]; stdio: ('pipe' | 'ignore')[] } {
@@ -55,6 +66,16 @@ export function shimWrap(o: ShimOptions): { command: string; args: string[]; std
     checkCount('log max size', o.log.maxSize, 0);
     checkCount('log max files', o.log.maxFiles, 1);
     args.push('--log', resolve(o.log.path), '--log-max-size', String(o.log.maxSize), '--log-max-file', String(o.log.maxFiles));
+  }
+  if (o.timer) {
+    for (const [what, ms] of [['timer first delay', o.timer.firstMs], ['timer interval', o.timer.everyMs]] as const) {
+      checkCount(what, ms, 1);
+      if (ms > MAX_TIMER_MS) throw new Error(`shim: ${what}: ${ms} ms is more than a hundred years`);
+    }
+    if (o.timer.command.length === 0) throw new Error('shim: timer: a command is required');
+    if (o.timer.command.length > MAX_TIMER_ARGS) throw new Error(`shim: timer: more than ${MAX_TIMER_ARGS} arguments`);
+    args.push('--every', String(o.timer.everyMs), '--every-first', String(o.timer.firstMs));
+    for (const a of o.timer.command) args.push('--every-arg', a);
   }
   args.push('--', ...o.exitCommand);
   // fd 0: the control pipe ("pid N"); fd 2: the shim's own errors until it has the pid
