@@ -46,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
-      // flag errors exit 125, as docker's
+      // docker: a wrong number of arguments exits 1, a bad flag 125
+      if (err.code === 'commander.missingArgument' || err.code === 'commander.excessArguments') return 1;
       return 125;
     }
     if (err instanceof CliError) {

@@ -3,6 +3,7 @@
 import { filterArgs, parsePruneFilters, pruneImages } from '../../engine/images.ts';
 import { humanSize } from '../units.ts';
 import { CliError, write } from '../context.ts';
+import { confirm } from './prompt.ts';
 import { collect, type Verb } from './verb.ts';
 
 export const imagePrune: Verb = {
@@ -22,12 +23,9 @@ export const imagePrune: Verb = {
     if (!dangling.includes(implied)) args.set('dangling', [...dangling, implied]);
     // filters are checked before the question is asked
     const filters = parsePruneFilters(args);
-    if (!opts.force && process.stdin.isTTY) {
+    if (!opts.force) {
       const what = opts.all ? 'all images without at least one container associated to them' : 'all dangling images';
-      process.stdout.write(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
-      const answer = await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d))));
-      process.stdin.pause();
-      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('', 1);
+      if (!(await confirm(`WARNING! This will remove ${what}.`))) throw new CliError('', 1);
     }
     const { items, reclaimed } = pruneImages(ctx.store(), filters);
     const lines = items.map((i) => ('untagged' in i ? `untagged: ${i.untagged}` : `deleted: ${i.deleted}`));

@@ -2,6 +2,7 @@
 // unless -f, as docker does (only "y" or "Y" goes on; anything else ends quietly with status 0).
 import { humanSize } from '../units.ts';
 import { CliError, write } from '../context.ts';
+import { confirm } from './prompt.ts';
 import type { Verb } from './verb.ts';
 import { daemonError, filterFlag, filtersOf, volumeStore } from './volume-common.ts';
 
@@ -22,8 +23,7 @@ export const volumePrune: Verb = {
     const all = Boolean(opts.all);
     if (all && Object.hasOwn(filters, 'all')) throw new CliError('conflicting options: cannot specify both --all and --filter all=1');
     if (!opts.force) {
-      process.stdout.write(`${all ? ALL_WARNING : ANONYMOUS_WARNING}\nAre you sure you want to continue? [y/N] `);
-      if ((await readLine()).trim().toLowerCase() !== 'y') return;
+      if (!(await confirm(all ? ALL_WARNING : ANONYMOUS_WARNING))) return;
     }
     let result;
     try {
@@ -36,21 +36,3 @@ export const volumePrune: Verb = {
     write(`Total reclaimed space: ${humanSize(result.spaceReclaimed, 4)}`);
   },
 };
-
-/** The first line of stdin ('' at its end). */
-function readLine(): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const finish = () => {
-      process.stdin.off('data', onData).off('end', finish).off('error', finish);
-      process.stdin.destroy();
-      const nl = text.indexOf('\n');
-      resolve(nl < 0 ? text : text.slice(0, nl));
-    };
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      if (text.includes('\n')) finish();
-    };
-    process.stdin.on('data', onData).once('end', finish).once('error', finish);
-  });
-}

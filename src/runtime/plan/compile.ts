@@ -188,6 +188,9 @@ export function compileCreatePlan(o: CreatePlanOptions): PlanOp[] {
   if (process.terminal) {
     if (!o.consoleSocket) throw new Error('process.terminal is true but no --console-socket was given');
     p.add(Op.CONSOLE_SETUP, 'set up the console', process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, mountNs ? 1 : 0);
+  } else {
+    // the console setup starts the session itself; without one the init still leads its own (runc does)
+    p.add(Op.SETSID, 'start a session');
   }
   const pers = spec.linux?.personality;
   if (pers) {
