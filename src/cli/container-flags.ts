@@ -310,7 +310,7 @@ function parseUlimit(value: string): Ulimit {
 }
 
 /** --cpus: an exact decimal ("1.5", "2e-1") or fraction ("3/2") times 1e9, which must be whole. */
-function parseNanoCpus(value: string): number {
+export function parseNanoCpus(value: string): number {
   let num: bigint;
   let den: bigint;
   const fraction = /^([+-]?\d+)\/(\d+)$/.exec(value);
@@ -335,7 +335,7 @@ function parseNanoCpus(value: string): number {
   return Number(nano);
 }
 
-function parseRestartPolicy(policy: string): RestartPolicy {
+export function parseRestartPolicy(policy: string): RestartPolicy {
   // an empty policy is docker's "unset", which the daemon records as "no"
   if (policy === '') return { Name: 'no', MaximumRetryCount: 0 };
   const colon = policy.indexOf(':');

@@ -3,11 +3,11 @@
 // per container, after the names of those that were updated.
 import { reconcile } from '../../engine/containers/lifecycle.ts';
 import type { Command } from 'commander';
-import type { RestartPolicy } from '../../engine/containers/model.ts';
 import { updateContainer, type UpdateRequest } from '../../engine/containers/update.ts';
 import { CliError, write } from '../context.ts';
-import { atoi, goQuote, parseFlagInt, ramInBytes } from '../go-strconv.ts';
+import { goQuote, parseFlagInt, ramInBytes } from '../go-strconv.ts';
 import { clientError } from './daemon-error.ts';
+import { parseNanoCpus, parseRestartPolicy } from '../container-flags.ts';
 import type { Verb } from './verb.ts';
 
 // [commander's attribute, flags, help, pflag's name for it in errors]
@@ -32,49 +32,6 @@ function flagValue<T>(attr: string, value: string, parse: (v: string) => T): T {
     const label = FLAGS.find((f) => f[0] === attr)?.[3] ?? attr;
     throw new CliError(`invalid argument ${goQuote(value)} for ${goQuote(label)} flag: ${(e as Error).message}`, 125);
   }
-}
-
-/** docker's NanoCPUs flag: an exact rational ("1.5", "3/2", "2e-1") times 1e9, which must be whole. */
-export function parseNanoCpus(value: string): number {
-  let num: bigint;
-  let den: bigint;
-  const fraction = /^([+-]?\d+)\/(\d+)$/.exec(value);
-  const decimal = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(value);
-  if (fraction && BigInt(fraction[2]!) !== 0n) {
-    num = BigInt(fraction[1]!);
-    den = BigInt(fraction[2]!);
-  } else if (decimal && (decimal[2] || decimal[3]) && Math.abs(Number(decimal[4] ?? 0)) < 10_000) {
-    const [, sign, int = '', frac = '', exp = '0'] = decimal;
-    num = BigInt(`${sign}${int}${frac}` || '0');
-    den = 10n ** BigInt(frac.length);
-    const e = Number(exp);
-    if (e >= 0) num *= 10n ** BigInt(e);
-    else den *= 10n ** BigInt(-e);
-  } else {
-    throw new Error(`failed to parse ${value} as a rational number`);
-  }
-  const scaled = num * 1_000_000_000n;
-  if (scaled % den !== 0n) throw new Error('value is too precise');
-  const nano = scaled / den;
-  if (nano >= 1n << 63n || nano < -(1n << 63n)) throw new Error('value out of range');
-  return Number(nano);
-}
-
-/** docker's ParseRestartPolicy: "name[:max-retries]"; the name itself is the engine's to check. */
-export function parseRestartPolicy(policy: string): RestartPolicy {
-  const colon = policy.indexOf(':');
-  const name = colon < 0 ? policy : policy.slice(0, colon);
-  const count = colon < 0 ? '' : policy.slice(colon + 1);
-  if (colon >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
-  let retries = 0;
-  if (count !== '') {
-    try {
-      retries = atoi(count);
-    } catch {
-      throw new Error('invalid restart policy format: maximum retry count must be an integer');
-    }
-  }
-  return { Name: name as RestartPolicy['Name'], MaximumRetryCount: retries };
 }
 
 /** The update the flags ask for; a flag not given (or given as 0, as docker's client reads it) changes nothing. */

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { transaction, type Db } from '../../image/store/metadata.ts';
 import { ensureEngineSchema } from '../store/schema.ts';
-import type { Container, ContainerState } from './model.ts';
+import type { Container, ContainerState, HostConfig } from './model.ts';
 import { randomName } from './names.ts';
 
 interface Row {
@@ -110,6 +110,10 @@ export class ContainerStore {
       this.setState(id, c.State, { shimPid: c.ShimPid, shimStart: c.ShimStart, restartCount: c.RestartCount, stoppedByUser: c.StoppedByUser });
       return c;
     });
+  }
+
+  setHostConfig(id: string, hc: HostConfig): void {
+    this.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hc), id);
   }
 
   rename(id: string, name: string): void {

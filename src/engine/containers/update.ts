@@ -232,10 +232,6 @@ export interface UpdateResult {
   warnings: string[];
 }
 
-function writeHostConfig(env: ContainerEnv, id: string, hc: HostConfig): void {
-  env.containers.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hc), id);
-}
-
 /**
  * docker update for one container. The row changes in one transaction (two updates at once both
  * land); when the running container's cgroups refuse a value, the row goes back to what it was,
@@ -254,7 +250,7 @@ export async function updateContainer(env: ContainerEnv, ref: Container, u: Upda
     } catch (e) {
       throw cannot(e);
     }
-    writeHostConfig(env, c.Id, hc);
+    env.containers.setHostConfig(c.Id, hc);
     return { before: c.HostConfig, running: c.State.Running && !c.State.Restarting };
   });
   const warnings: string[] = [];
@@ -265,7 +261,7 @@ export async function updateContainer(env: ContainerEnv, ref: Container, u: Upda
     } catch (e) {
       // stopped meanwhile: the record is all there is to change, as for a stopped container
       if (!isStopped(e)) {
-        writeHostConfig(env, ref.Id, before);
+        env.containers.setHostConfig(ref.Id, before);
         await runtimeUpdate(runtimeStore(env), ref.Id, { resources: restoreLimits(before, u, host ?? detectUpdateHost()) }, () => {}).catch(() => {});
         throw cannot(e);
       }
