@@ -1,5 +1,6 @@
 // `hull kill [-s SIG] CONTAINER...`
 import { killContainer } from '../../engine/containers/lifecycle.ts';
+import { NoSuchContainer } from '../../engine/containers/store.ts';
 import { eachContainer } from './each-container.ts';
 import type { Verb } from './verb.ts';
 
@@ -10,6 +11,14 @@ export const kill: Verb = {
   },
   async run(ctx, args, opts) {
     const env = ctx.containerEnv();
-    await eachContainer(args, (ref) => killContainer(env, env.containers.find(ref), opts.signal as string));
+    await eachContainer(args, async (ref) => {
+      try {
+        await killContainer(env, env.containers.find(ref), opts.signal as string, ref);
+      } catch (e) {
+        // docker names the container as it was given: "cannot kill container: web: No such container: web"
+        if (e instanceof NoSuchContainer) throw new Error(`cannot kill container: ${ref}: ${e.message}`);
+        throw e;
+      }
+    });
   },
 };

@@ -1,5 +1,5 @@
 // `hull run IMAGE [COMMAND] [ARG...]`: create, start, and (without -d) attach until the container exits.
-import { cleanupContainer, createContainer, killContainer, removeContainer, startContainer } from '../../engine/containers/lifecycle.ts';
+import { cleanupContainer, createContainer, killContainer, removeContainer, startContainer, waitStopped } from '../../engine/containers/lifecycle.ts';
 import { defineContainerFlags, parseContainerFlags } from '../container-flags.ts';
 import { streamContainer } from '../container-io.ts';
 import { CliError, write } from '../context.ts';
@@ -36,6 +36,10 @@ export const run: Verb = {
         stdin: c.Config.AttachStdin,
         ...(parsed.detachKeys !== undefined ? { detachKeys: parsed.detachKeys } : {}),
         ...(parsed.sigProxy ? { proxySignal: (sig) => void killContainer(env, env.containers.get(c.Id) ?? c, sig).catch(() => {}) } : {}),
+      }).catch(async (e: unknown) => {
+        // the shim went away without an exit record: record how the container ended before saying so
+        await waitStopped(env, c.Id, 2000).catch(() => {});
+        throw e;
       });
       if (code === undefined) {
         client.close();

@@ -1,5 +1,5 @@
 // `hull start [-a] [-i] CONTAINER...`
-import { cleanupContainer, killContainer, startContainer } from '../../engine/containers/lifecycle.ts';
+import { cleanupContainer, killContainer, startContainer, waitStopped } from '../../engine/containers/lifecycle.ts';
 import { streamContainer } from '../container-io.ts';
 import { CliError } from '../context.ts';
 import { asCliError } from './container-errors.ts';
@@ -19,7 +19,21 @@ export const start: Verb = {
   async run(ctx, args, opts) {
     const env = ctx.containerEnv();
     if (!opts.attach && !opts.interactive) {
-      await eachContainer(args, async (ref) => void (await startContainer(env, env.containers.find(ref))));
+      const failed: string[] = [];
+      try {
+        await eachContainer(args, async (ref) => {
+          try {
+            await startContainer(env, env.containers.find(ref));
+          } catch (e) {
+            failed.push(ref);
+            throw e;
+          }
+        });
+      } catch (e) {
+        // after each failure's own line, docker sums up which ones did not start
+        if (failed.length > 0) throw new CliError(`failed to start containers: ${failed.join(', ')}`, 1);
+        throw e;
+      }
       return;
     }
     if (args.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
@@ -35,6 +49,10 @@ export const start: Verb = {
         stdin,
         ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys as string } : {}),
         proxySignal: (sig) => void killContainer(env, env.containers.get(c.Id) ?? c, sig).catch(() => {}),
+      }).catch(async (e: unknown) => {
+        // the shim went away without an exit record: record how the container ended before saying so
+        await waitStopped(env, c.Id, 2000).catch(() => {});
+        throw e;
       });
       if (code === undefined) return client.close();
       if (claim) {

@@ -1,5 +1,5 @@
 // `hull stop [-t N] [-s SIG] CONTAINER...`
-import { stopContainer } from '../../engine/containers/lifecycle.ts';
+import { monitorGone, stopContainer } from '../../engine/containers/lifecycle.ts';
 import { CliError } from '../context.ts';
 import { eachContainer } from './each-container.ts';
 import type { Verb } from './verb.ts';
@@ -23,6 +23,11 @@ export const stop: Verb = {
   async run(ctx, args, opts) {
     const env = ctx.containerEnv();
     const timeout = parseTimeout(opts.timeout);
-    await eachContainer(args, (ref) => stopContainer(env, env.containers.find(ref), timeout, opts.signal as string | undefined));
+    await eachContainer(args, async (ref) => {
+      const c = env.containers.find(ref);
+      await stopContainer(env, c, timeout, opts.signal as string | undefined);
+      // the exit command that recorded the stop may still be finishing: stop leaves no process behind
+      await monitorGone(c.Id);
+    });
   },
 };

@@ -1,11 +1,12 @@
 // A container's life, as the engine runs it: create (a row, its layer and volumes), start (mount,
 // spec, the runtime under a hull-shim), and the cleanup that the shim's exit command, a foreground
 // run or the next command's reconcile performs once the container's process is gone.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { transaction } from '../../image/store/metadata.ts';
 import { parseImageConfig } from '../../image/manifest.ts';
 import type { ImageRecord, ImageStore } from '../../image/store/image-store.ts';
+import { removeCgroups, resolveCgroupDirs } from '../../runtime/cgroups/manager.ts';
 import { create as runtimeCreate, kill as runtimeKill, remove as runtimeRemove, resume as runtimeResume, start as runtimeStart } from '../../runtime/container.ts';
 import { LaunchError } from '../../runtime/launch.ts';
 import { NotFound, StateStore, type Saved } from '../../runtime/state.ts';
@@ -14,6 +15,7 @@ import { parseBytes } from '../units.ts';
 import type { VolumeStore } from '../volumes.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { DEFAULT_SHM_SIZE } from './defaults.ts';
+import { healthEnabled, healthTimer } from './health.ts';
 import { checkCommand, mergeImageConfig } from './image-config.ts';
 import { emptyState, type Container, type ContainerConfig, type HostConfig } from './model.ts';
 import { isDirectory, resolveMounts, specMounts } from './mounts.ts';
@@ -57,6 +59,10 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   const hc = req.hostConfig;
   // docker's client sends "default" and ""; until bridge networks exist, the default network is none
   if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'none';
+  // the built-in modes are all there is until user-defined networks exist: any other name is unknown
+  if (!['none', 'host', 'bridge'].includes(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
+    throw new Error(`network ${hc.NetworkMode} not found`);
+  }
   if (!hc.LogConfig.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig.Config ?? {} };
   if (!config.Hostname) {
     config.Hostname = hc.NetworkMode === 'host' || hc.NetworkMode.startsWith('container:') ? '' : id.slice(0, 12);
@@ -70,7 +76,8 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM_SIZE;
   const c: Container = {
     Id: id,
-    Name: req.name ? checkName(req.name) : env.containers.freshName(),
+    // a generated name is picked inside the insert's transaction, so two creates at once never pick the same
+    Name: req.name ? checkName(req.name) : '',
     Created: now(),
     Image: req.image.id,
     Config: config,
@@ -90,6 +97,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   c.Mounts = points;
   try {
     transaction(env.containers.db, () => {
+      if (!req.name) c.Name = env.containers.freshName();
       env.containers.insert(c);
       env.images.hold(`container:${id}`, req.image.id, req.image.topChain);
       for (const m of points) if (m.Type === 'volume') env.volumes.attach(id, m.Name!);
@@ -134,6 +142,8 @@ function translateLaunchError(e: unknown, c: Container): Error {
 export interface StartOptions {
   /** Attach before the process runs, so that no output is missed (run without -d, start -a). */
   attach?: AttachOptions;
+  /** A restart by the restart policy: RestartCount goes on (a user's start resets it, as docker's does). */
+  byPolicy?: boolean;
 }
 
 /**
@@ -141,25 +151,39 @@ export interface StartOptions {
  * Any failure leaves the container as it was (created or exited), with State.Error set.
  */
 export async function startContainer(env: ContainerEnv, ref: Container, o: StartOptions = {}): Promise<AttachClient | undefined> {
-  await reconcileOne(env, ref.Id);
-  const c = env.containers.get(ref.Id);
-  if (!c) throw new Error(`No such container: ${ref.Id}`);
-  if (c.State.Paused) throw new Error('cannot start a paused container, try unpause instead');
-  if (c.State.Running) return undefined;
+  let c: Container | undefined;
+  for (const deadline = Date.now() + 30_000; ;) {
+    await reconcileOne(env, ref.Id);
+    const now = env.containers.get(ref.Id);
+    if (!now) throw new Error(`No such container: ${ref.Id}`);
+    if (now.State.Paused) throw new Error('cannot start a paused container, try unpause instead');
+    if (now.State.Status === 'removing') throw new Error('container is marked for removal and cannot be started');
+    // docker counts a restarting container as running: starting it again does nothing
+    if (now.State.Running || now.State.Restarting) return undefined;
+    // Mark the start as ours: if this process dies half way, the next command sees a dead starter and tears down.
+    c = env.containers.transition(now.Id, (x) => !x.State.Running && !x.State.Restarting && x.ShimPid === 0, (x) => {
+      x.ShimPid = process.pid;
+      x.ShimStart = processStart(process.pid) ?? '';
+    });
+    if (c) break;
+    // another command is starting (or removing) it: wait for that, as docker's container lock makes a second start wait
+    if (Date.now() > deadline) throw new Error(`container ${now.Id} is already being started`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const paths = new ContainerPaths(env.roots, c.Id);
   const store = runtimeStore(env);
-  // Mark the start as ours: if this process dies half way, the next command sees a dead starter and tears down.
-  const starter = env.containers.transition(c.Id, (x) => !x.State.Running && x.ShimPid === 0, (x) => {
-    x.ShimPid = process.pid;
-    x.ShimStart = processStart(process.pid) ?? '';
-  });
-  if (!starter) throw new Error(`container ${c.Id} is already being started`);
   let child: import('node:child_process').ChildProcess | undefined;
   let client: AttachClient | undefined;
   try {
     await runtimeRemove(store, c.Id, true).catch(() => {});
     rmSync(paths.runDir, { recursive: true, force: true });
     mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
+    // a create killed after its row was written leaves these half made (resolv.conf is written last)
+    if (!existsSync(paths.resolvConf)) {
+      mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
+      makeInitLayer(paths);
+      writeEtcFiles(c, paths);
+    }
     mountRootfs(paths, lowerDirs(env, c));
     const volumePaths = new Map<string, string>();
     for (const m of c.Mounts) {
@@ -182,7 +206,7 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       etcFiles: { hosts: paths.hosts, hostname: paths.hostname, resolvConf: paths.resolvConf },
       namespacePaths: namespacePaths(env, c),
       ...(c.HostConfig.Init ? { tiniPath: tiniBinary() } : {}),
-      cgroupsPath: `/hull/${c.Id}`,
+      cgroupsPath: cgroupsPath(c.Id),
     });
     writeFileSync(join(paths.dir, 'config.json'), JSON.stringify(spec));
     const log = c.HostConfig.LogConfig.Type === 'none' ? undefined : {
@@ -190,6 +214,8 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       maxSize: c.HostConfig.LogConfig.Config['max-size'] ? parseBytes(c.HostConfig.LogConfig.Config['max-size']) : 0,
       maxFiles: Number(c.HostConfig.LogConfig.Config['max-file'] ?? 1),
     };
+    const hull = [hullBinary(), '--root', env.roots.root, '--runroot', env.roots.runroot];
+    const health = healthTimer(c, hull);
     const wrap = shimWrap({
       id: c.Id,
       dir: paths.runDir,
@@ -197,7 +223,9 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       openStdin: c.Config.OpenStdin,
       stdinOnce: c.Config.StdinOnce,
       ...(log ? { log } : {}),
-      exitCommand: [hullBinary(), '--root', env.roots.root, '--runroot', env.roots.runroot, 'container', 'cleanup', c.Id],
+      exitCommand: [...hull, 'container', 'cleanup', c.Id],
+      // health checks: the shim runs `hull container healthcheck` on a timer while the container runs
+      ...(health ? { timer: health } : {}),
     });
     let created: { saved: Saved; launched: { child: import('node:child_process').ChildProcess } };
     try {
@@ -213,19 +241,24 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
     child = created.launched.child;
     shimStarted(child, created.saved.pid);
     const shimPid = child.pid!;
+    if (o.attach) client = await AttachClient.connect(paths.runDir, o.attach);
+    await runtimeStart(store, c.Id);
+    // Only a started container is recorded as running: a starter killed before this line leaves a
+    // dead starter, which the next command tears down (container included). A container that has
+    // exited already meanwhile has its exit command wait for this (see cleanupContainer).
     env.containers.transition(c.Id, (x) => x.ShimPid === process.pid, (x) => {
       x.State = {
         ...x.State,
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: created.saved.pid, ExitCode: 0, Error: '', StartedAt: now(),
-        ...(x.Config.Healthcheck?.Test?.length && x.Config.Healthcheck.Test[0] !== 'NONE' ? { Health: { Status: 'starting', FailingStreak: 0, Log: [] } } : {}),
+        // as docker: each start begins "starting" with no failures, keeping the last results
+        ...(healthEnabled(x.Config.Healthcheck) ? { Health: { Status: 'starting' as const, FailingStreak: 0, Log: x.State.Health?.Log ?? [] } } : {}),
       };
       x.ShimPid = shimPid;
       x.ShimStart = processStart(shimPid) ?? '';
       x.StoppedByUser = false;
+      if (!o.byPolicy) x.RestartCount = 0;
     });
-    if (o.attach) client = await AttachClient.connect(paths.runDir, o.attach);
-    await runtimeStart(store, c.Id);
     return client;
   } catch (e) {
     client?.close();
@@ -236,8 +269,53 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       x.ShimPid = 0;
       x.ShimStart = '';
     });
+    await monitorGone(c.Id);
     throw e;
   }
+}
+
+/**
+ * Waits (a few seconds at most) until no hull-shim of this container and no exit command it ran
+ * are left. A monitor whose create failed runs its exit command (which then finds nothing to do):
+ * a failed start must not return while those are still about, nor should `rm` or `stop` while the
+ * exit command of the run they ended is still finishing. Never call it while holding an attach
+ * claim on that monitor (it waits for the claimer).
+ */
+export async function monitorGone(id: string, ms = 5000): Promise<void> {
+  const marks = [`\0--id\0${id}\0`, `\0cleanup\0${id}\0`];
+  // a restart runs inside the exit command of the previous monitor, which waits for it: not those
+  const ours = ancestors();
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let left = false;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid) || ours.has(Number(pid))) continue;
+      try {
+        const cmd = '\0' + readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+        if (marks.some((m) => cmd.includes(m)) && processStart(Number(pid)) !== undefined) left = true;
+      } catch {
+        // gone
+      }
+      if (left) break;
+    }
+    if (!left || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** This process and its parents, up to init. */
+function ancestors(): Set<number> {
+  const out = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !out.has(pid);) {
+    out.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
 }
 
 /** Docker copies the image's content into an empty volume unless the mount says nocopy. */
@@ -263,10 +341,21 @@ function namespacePaths(env: ContainerEnv, c: Container): Partial<Record<'networ
   return out;
 }
 
+function cgroupsPath(id: string): string {
+  return `/hull/${id}`;
+}
+
 /** Undoes a start: the runtime's container and cgroups, the mounts and the shim's files. */
 async function teardown(env: ContainerEnv, id: string): Promise<void> {
   const paths = new ContainerPaths(env.roots, id);
   await runtimeRemove(runtimeStore(env), id, true).catch(() => {});
+  // a runtime create killed before it first saved its state has made the cgroups but cannot name them: they are empty
+  try {
+    const leaves = resolveCgroupDirs(cgroupsPath(id), id);
+    removeCgroups(leaves, leaves);
+  } catch {
+    // no usable hierarchy: nothing was made
+  }
   unmountRootfs(paths);
   const c = env.containers.get(id);
   for (const m of c?.Mounts ?? []) if (m.Type === 'volume' && !volumeInUse(env, m.Name!, id)) env.volumes.deactivate(m.Name!);
@@ -316,10 +405,28 @@ export async function cleanupContainer(env: ContainerEnv, id: string): Promise<C
   const shimAlive = c.ShimPid > 0 && sameProcess(c.ShimPid, c.ShimStart);
   const paths = new ContainerPaths(env.roots, id);
   if (!c.State.Running) {
-    // a start that died half way: its starter is gone
+    if (c.State.Status === 'removing' && c.ShimPid > 0 && !shimAlive) {
+      // a remover killed half way: finish its work (once, whoever takes it over)
+      const mine = env.containers.transition(id, (x) => x.State.Status === 'removing' && x.ShimPid === c.ShimPid, (x) => {
+        x.ShimPid = process.pid;
+        x.ShimStart = processStart(process.pid) ?? '';
+      });
+      if (mine) {
+        await teardown(env, id);
+        removeRecord(env, mine, mine.HostConfig.AutoRemove);
+      }
+      return {};
+    }
+    if (c.ShimPid > 0 && shimAlive && c.ShimPid !== process.pid && !c.State.Restarting && c.State.Status !== 'removing' && readExit(paths.runDir)) {
+      // the container ended before its live starter recorded it as running: wait for that, then clean up
+      return (await starterDone(env, c)) ? cleanupContainer(env, id) : { container: c };
+    }
+    // a start that died half way, or a restart whose waiting process died: either way it is gone
     if (c.ShimPid > 0 && !shimAlive) {
       await teardown(env, id);
       env.containers.transition(id, (x) => !x.State.Running && x.ShimPid === c.ShimPid, (x) => {
+        // nobody is left to restart it: without this it would show "Restarting" for ever
+        if (x.State.Restarting) x.State = { ...x.State, Status: 'exited', Restarting: false };
         x.ShimPid = 0;
         x.ShimStart = '';
       });
@@ -359,6 +466,16 @@ export async function cleanupContainer(env: ContainerEnv, id: string): Promise<C
   return { container: env.containers.get(id), restartIn: delay };
 }
 
+/** Waits (10 s at most) until the process that holds c's row as its starter has moved on or died. */
+async function starterDone(env: ContainerEnv, c: Container): Promise<boolean> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    const now = env.containers.get(c.Id);
+    if (!now || now.ShimPid !== c.ShimPid || now.ShimStart !== c.ShimStart || !sameProcess(c.ShimPid, c.ShimStart)) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
 /** Docker's policy: when to run again, with a delay that doubles from 100 ms while runs stay short. */
 function restartDelay(c: Container): number | undefined {
   const p = c.HostConfig.RestartPolicy;
@@ -385,7 +502,7 @@ export async function restartLater(env: ContainerEnv, id: string, delay: number)
     x.ShimStart = '';
   });
   if (!c) return;
-  await startContainer(env, c).catch(() => {});
+  await startContainer(env, c, { byPolicy: true }).catch(() => {});
 }
 
 /** Finds containers whose shim or starter died (kill -9, reboot) and cleans them up. */
@@ -401,21 +518,25 @@ async function reconcileOne(env: ContainerEnv, id: string): Promise<void> {
   if (c && c.ShimPid > 0 && !sameProcess(c.ShimPid, c.ShimStart)) await cleanupContainer(env, id);
 }
 
-/** Sends a signal to the container's process (docker kill). */
-export async function killContainer(env: ContainerEnv, c: Container, signal = 'SIGKILL'): Promise<void> {
-  if (!c.State.Running) throw new Error(`cannot kill container: ${c.Id}: container ${c.Id} is not running`);
+/** Sends a signal to the container's process (docker kill); `ref` is the container as the user named it. */
+export async function killContainer(env: ContainerEnv, c: Container, signal = 'SIGKILL', ref = c.Id): Promise<void> {
+  if (!c.State.Running) throw new Error(`cannot kill container: ${ref}: container ${c.Id} is not running`);
   env.containers.transition(c.Id, () => true, (x) => (x.StoppedByUser = true));
   const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().replace(/^(SIG)?/, 'SIG');
   await runtimeKill(runtimeStore(env), c.Id, sig, sig === 'SIGKILL');
 }
 
 /** Waits until the container is no longer running and its cleanup has finished (or the deadline). */
-export async function waitStopped(env: ContainerEnv, id: string, ms = Infinity): Promise<Container | undefined> {
+export async function waitStopped(env: ContainerEnv, id: string, ms = Infinity, run?: string): Promise<Container | undefined> {
   const deadline = Date.now() + ms;
   for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
     const c = env.containers.get(id);
     if (!c) return undefined;
+    // the run waited for is the one going now, or the one given (its StartedAt)
+    run ??= c.State.StartedAt;
     if (!c.State.Running && !c.State.Restarting && c.ShimPid === 0) return c;
+    // that run has ended: its restart is pending, or another command has started the container again
+    if (c.State.Restarting || c.State.StartedAt !== run) return c;
     if (c.ShimPid > 0 && !sameProcess(c.ShimPid, c.ShimStart)) await cleanupContainer(env, id);
     if (Date.now() >= deadline) return c;
     await new Promise((r) => setTimeout(r, delay));
@@ -438,17 +559,19 @@ export async function stopContainer(env: ContainerEnv, c: Container, timeout?: n
   const secs = timeout ?? c.Config.StopTimeout ?? 10;
   const store = runtimeStore(env);
   if (c.State.Paused) runtimeResume(store, c.Id);
+  // the run to stop: one that another command starts meanwhile (restart + restart) is not this stop's
+  const run = c.State.StartedAt;
   if (secs !== 0) {
     const sig = (signal ?? c.Config.StopSignal ?? 'SIGTERM').toUpperCase().replace(/^(SIG)?/, 'SIG');
     await runtimeKill(store, c.Id, /^SIG\d+$/.test(sig) ? sig.slice(3) : sig, false).catch(() => {});
-    const after = await waitStopped(env, c.Id, secs < 0 ? Infinity : secs * 1000);
-    if (!after || !after.State.Running) {
-      await waitStopped(env, c.Id);
+    const after = await waitStopped(env, c.Id, secs < 0 ? Infinity : secs * 1000, run);
+    if (!after || !after.State.Running || after.State.StartedAt !== run) {
+      await waitStopped(env, c.Id, Infinity, run);
       return;
     }
   }
   await runtimeKill(store, c.Id, 'SIGKILL', true).catch(() => {});
-  await waitStopped(env, c.Id);
+  await waitStopped(env, c.Id, Infinity, run);
 }
 
 export interface RemoveOptions {
@@ -458,29 +581,45 @@ export interface RemoveOptions {
 }
 
 export async function removeContainer(env: ContainerEnv, id: string, o: RemoveOptions = {}): Promise<void> {
-  let c = env.containers.get(id);
-  if (!c) return;
-  if (c.State.Running || c.State.Restarting) {
-    if (!o.force) {
-      throw new Error(`cannot remove container "/${c.Name}": container is ${c.State.Paused ? 'paused' : c.State.Restarting ? 'restarting' : 'running'}: stop the container before removing or force remove`);
-    }
-    await stopContainer(env, c, 0);
-    c = env.containers.get(id);
+  // a start or cleanup under way in another process owns the container for a moment: wait for it
+  for (const deadline = Date.now() + 30_000; ;) {
+    const c = env.containers.get(id);
     if (!c) return;
+    const ownerAlive = c.ShimPid > 0 && sameProcess(c.ShimPid, c.ShimStart);
+    if (c.State.Status === 'removing' && ownerAlive) throw new Error(`removal of container ${c.Id} is already in progress`);
+    if (c.State.Running || c.State.Restarting) {
+      if (!o.force) {
+        throw new Error(`cannot remove container "/${c.Name}": container is ${c.State.Paused ? 'paused' : c.State.Restarting ? 'restarting' : 'running'}: stop the container before removing or force remove`);
+      }
+      await stopContainer(env, c, 0);
+      continue;
+    }
+    // from here on nobody starts it, and a remover killed half way is finished by the next command (reconcile)
+    const claimed = env.containers.transition(id, (x) => !x.State.Running && !x.State.Restarting && (x.ShimPid === 0 || x.ShimPid === c.ShimPid && !ownerAlive), (x) => {
+      x.State = { ...x.State, Status: 'removing' };
+      x.ShimPid = process.pid;
+      x.ShimStart = processStart(process.pid) ?? '';
+    });
+    if (claimed) {
+      await teardown(env, id);
+      removeRecord(env, claimed, !!o.volumes);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`cannot remove container ${c.Id}: another hull command keeps it busy`);
+    await new Promise((r) => setTimeout(r, 20));
   }
-  await teardown(env, id);
-  removeRecord(env, c, !!o.volumes);
 }
 
 function removeRecord(env: ContainerEnv, c: Container, volumes: boolean): void {
   const paths = new ContainerPaths(env.roots, c.Id);
   const anonymous = c.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!);
+  // files first: a remover killed half way leaves the row ("removing"), which the next command finishes
+  rmSync(paths.dir, { recursive: true, force: true });
+  rmSync(paths.runDir, { recursive: true, force: true });
   transaction(env.containers.db, () => {
     env.containers.delete(c.Id);
     env.images.unhold(`container:${c.Id}`);
   });
-  rmSync(paths.dir, { recursive: true, force: true });
-  rmSync(paths.runDir, { recursive: true, force: true });
   if (volumes) {
     for (const name of anonymous) {
       try {

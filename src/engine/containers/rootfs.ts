@@ -1,6 +1,6 @@
 // A container's root filesystem: the image's snapshots under the read-only init layer, with the
 // container's own read-write layer on top, mounted with overlayfs in the host's mount namespace.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNT_DETACH, mount, umount2 } from '../../sys/index.ts';
 import type { ContainerPaths } from './paths.ts';
@@ -9,11 +9,13 @@ import type { ContainerPaths } from './paths.ts';
 const INIT_DIRS = ['dev', 'dev/pts', 'dev/shm', 'proc', 'sys', 'etc'];
 const INIT_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console'];
 
+/** Makes the init layer and the overlay's directories; safe to run again over a half-made one. */
 export function makeInitLayer(p: ContainerPaths): void {
   for (const d of INIT_DIRS) mkdirSync(join(p.init, d), { recursive: true, mode: 0o755 });
   for (const f of INIT_FILES) writeFileSync(join(p.init, f), '', { mode: 0o644 });
+  rmSync(join(p.init, 'etc/mtab'), { force: true });
   symlinkSync('/proc/mounts', join(p.init, 'etc/mtab'));
-  for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { mode: 0o755 });
+  for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
 }
 
 export function isMounted(path: string): boolean {
