@@ -3,7 +3,7 @@
 // OCI image, pushed by skopeo to Debian's docker-registry on 127.0.0.1.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -206,6 +206,11 @@ export async function startDockerd(dir: string, insecure: string[], log: (m: str
   if (!existsSync('/usr/sbin/dockerd') || !existsSync('/usr/bin/docker') && !existsSync('/usr/local/bin/docker')) return 'docker.io is not installed (apt-get install docker.io)';
   mkdirSync(dir, { recursive: true });
   const sock = join(dir, 'docker.sock');
+  // Its log goes to a file, not a pipe: a scenario that blocks in spawnSync (while dockerd logs,
+  // e.g. one error per container an `rm -f` of hundreds kills) would never drain a pipe, and
+  // dockerd would then block on its full log pipe, holding its logger's lock.
+  const logFile = join(dir, 'dockerd.log');
+  const logFd = openSync(logFile, 'a');
   log('starting dockerd');
   const child = spawn(
     '/usr/sbin/dockerd',
@@ -214,8 +219,11 @@ export async function startDockerd(dir: string, insecure: string[], log: (m: str
       ...insecure.flatMap((r) => ['--insecure-registry', r]),
       '--bridge=none', '--iptables=false', '--ip6tables=false', '--storage-driver=overlay2',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // detached: a session of its own, so that a Ctrl-C meant for the bench does not take dockerd
+    // down before teardown has removed its containers through it (stop() signals it directly).
+    { stdio: ['ignore', logFd, logFd], detached: true },
   );
+  closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -223,15 +231,13 @@ export async function startDockerd(dir: string, insecure: string[], log: (m: str
     // dockerd leaves its overlay and shm mounts under its roots when it stops
     spawnSync('sh', ['-c', `grep ' ${dir}/' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
   };
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
   for (let i = 0; i < 150; i++) {
     if (spawnSync('docker', ['-H', `unix://${sock}`, 'version'], { stdio: 'ignore' }).status === 0) return { host: `unix://${sock}`, pid: child.pid!, stop };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
-  return `dockerd did not start: ${err.slice(-500)}`;
+  return `dockerd did not start: ${readFileSync(logFile, 'utf8').slice(-500)}`;
 }
 
 /** The peak resident memory (KiB) of a process since its counter was last reset (resetPeak). */
