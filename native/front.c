@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-warm.h"
+
 #define MAX_DIRS 32
 
 static char **orig_argv;
@@ -442,53 +444,6 @@ static int verb_delete(const char *id, const char *dir, const struct facts *f, i
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		delegate();
 	return 0;
-}
-
-/*
- * Moving a process between cgroups takes a lock whose first writer waits a full RCU grace
- * period (~15 ms here); writers that follow within a grace period do not wait. create, run
- * and exec join cgroups only after Node has booted, so a child re-joins its own cgroup (a
- * no-op move) every few ms meanwhile: the wait overlaps Node's start-up instead of following
- * it. It stops when the runtime exits, and after 300 ms at most.
- */
-static void warm_cgroup_lock(void)
-{
-	pid_t parent = getpid();
-	if (fork() != 0)
-		return;
-	/* gone the moment the runtime is, holding none of its stdio, cwd or fds */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int fd = 0; fd < 3 && null >= 0; fd++)
-		dup2(null, fd);
-	syscall(SYS_close_range, 3, ~0U, 0);
-	if (chdir("/") < 0)
-		_exit(0);
-	char *self = read_file("/proc/self/cgroup", NULL);
-	int fd = -1;
-	for (char *save = NULL, *l = self ? strtok_r(self, "\n", &save) : NULL; l && fd < 0; l = strtok_r(NULL, "\n", &save)) {
-		char *ctrl = strchr(l, ':'), *path = ctrl ? strchr(ctrl + 1, ':') : NULL;
-		if (!path)
-			continue;
-		*path++ = '\0';
-		ctrl++;
-		char file[PATH_MAX];
-		if (!*ctrl)
-			snprintf(file, sizeof file, "/sys/fs/cgroup%s/cgroup.procs", path);
-		else if (!strncmp(ctrl, "name=", 5))
-			continue;
-		else
-			snprintf(file, sizeof file, "/sys/fs/cgroup/%s%s/cgroup.procs", ctrl, path);
-		fd = open(file, O_WRONLY | O_CLOEXEC);
-	}
-	for (int i = 0; fd >= 0 && i < 100 && getppid() == parent; i++) {
-		if (write(fd, "0", 1) != 1)
-			break;
-		sleep_ms(3);
-	}
-	_exit(0);
 }
 
 int main(int argc, char **argv)

@@ -11,11 +11,22 @@ const node = process.execPath;
 // bundle: V8 then reuses the compiled bundle from disk instead of compiling ~1 MB (~40 ms) each start.
 const entries = [
   { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime-main.cjs', launcher: 'dist/hull-runtime.cjs' },
-  { entry: 'src/cli/bin.ts', out: 'dist/hull-main.cjs', launcher: 'dist/hull' },
+  // dist/hull itself is native/hull-front.c, which becomes this launcher
+  { entry: 'src/cli/bin.ts', out: 'dist/hull-main.cjs', launcher: 'dist/hull.cjs' },
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
+  { entry: 'node_modules/undici/index.js', out: 'dist/hull-undici.cjs' },
 ];
 
-// dist/hull has no extension, so Node decides its module type from the nearest package.json
+// undici is half of hull's code by size; only registry work needs it, so it is a bundle of its
+// own, read from disk when a pull or push first imports it, not at every start.
+const undiciApart = {
+  name: 'undici-apart',
+  setup(b: import('esbuild').PluginBuild) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: './hull-undici.cjs', external: true }));
+  },
+};
+
+// the bundles are CommonJS whatever the repository's package.json says
 writeFileSync(root + 'dist/package.json', '{ "type": "commonjs" }\n');
 
 for (const { entry, out, launcher } of entries) {
@@ -32,6 +43,7 @@ for (const { entry, out, launcher } of entries) {
     legalComments: 'none',
     banner: { js: `${launcher ? '' : `#!${node}\n`}var __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__hullMetaUrl' },
+    plugins: entry.startsWith('src/') ? [undiciApart] : [],
   });
   chmodSync(root + out + '.tmp', 0o755);
   renameSync(root + out + '.tmp', root + out);
