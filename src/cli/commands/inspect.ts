@@ -1,4 +1,5 @@
-// `hull inspect` (any object, containers first, as docker looks them up) and `hull container inspect`.
+// `hull inspect` (any object, containers first, as docker looks them up), `hull container inspect`
+// and `hull image inspect`: a JSON array, or --format per object.
 import { inspectContainer } from '../../engine/containers/inspect.ts';
 import { NoSuchContainer } from '../../engine/containers/store.ts';
 import { inspectImage } from '../../engine/images.ts';
@@ -27,7 +28,10 @@ function inspectVerb(names: string[], kinds: Kind[] | undefined): Verb {
   return {
     names,
     define(cmd) {
-      cmd.description('Return low-level information on Docker objects').argument('<name...>').option('-f, --format <format>', 'format output using a custom template').option('-s, --size', 'display total file sizes');
+      cmd.description(kinds?.[0] === 'image' ? 'Display detailed information on one or more images' : 'Return low-level information on Docker objects')
+        .argument('<name...>')
+        .option('-f, --format <format>', 'format output using a custom template');
+      if (kinds?.[0] !== 'image') cmd.option('-s, --size', 'display total file sizes');
       if (!kinds) cmd.option('--type <type>', 'only inspect objects of the given type');
     },
     async run(ctx, args, opts) {
@@ -61,3 +65,4 @@ function inspectVerb(names: string[], kinds: Kind[] | undefined): Verb {
 
 export const inspect = inspectVerb(['inspect'], undefined);
 export const containerInspect = inspectVerb(['container inspect'], ['container']);
+export const imageInspect = inspectVerb(['image inspect'], ['image']);

@@ -1,10 +1,10 @@
 // `hull run IMAGE [COMMAND] [ARG...]`: create, start, and (without -d) attach until the container exits.
-import { cleanupContainer, createContainer, killContainer, removeContainer, startContainer, waitStopped } from '../../engine/containers/lifecycle.ts';
+import { createContainer, removeContainer, startContainer } from '../../engine/containers/lifecycle.ts';
 import { defineContainerFlags, parseContainerFlags } from '../container-flags.ts';
-import { streamContainer } from '../container-io.ts';
-import { CliError, write } from '../context.ts';
+import { write } from '../context.ts';
 import { ensureImage } from '../ensure-image.ts';
 import { asCliError } from './container-errors.ts';
+import { startAttached } from './start-attached.ts';
 import type { Verb } from './verb.ts';
 
 export const run: Verb = {
@@ -27,30 +27,11 @@ export const run: Verb = {
         write(c.Id);
         return;
       }
-      const policy = c.HostConfig.RestartPolicy.Name;
-      // we clean up ourselves (fast) unless a restart policy needs the shim's exit command to outlive us
-      const claim = !policy || policy === 'no';
-      const client = (await startContainer(env, c, { attach: { stdin: c.Config.AttachStdin, claimCleanup: claim } }))!;
-      const code = await streamContainer(client, {
-        tty: c.Config.Tty,
+      await startAttached(env, c, {
         stdin: c.Config.AttachStdin,
         ...(parsed.detachKeys !== undefined ? { detachKeys: parsed.detachKeys } : {}),
-        ...(parsed.sigProxy ? { proxySignal: (sig) => void killContainer(env, env.containers.get(c.Id) ?? c, sig).catch(() => {}) } : {}),
-      }).catch(async (e: unknown) => {
-        // the shim went away without an exit record: record how the container ended before saying so
-        await waitStopped(env, c.Id, 2000).catch(() => {});
-        throw e;
+        sigProxy: parsed.sigProxy,
       });
-      if (code === undefined) {
-        client.close();
-        return;
-      }
-      if (claim) {
-        await cleanupContainer(env, c.Id);
-        client.cleanupDone();
-      }
-      client.close();
-      if (code !== 0) throw new CliError('', code);
     } catch (e) {
       if (id && parsed.hostConfig.AutoRemove) await removeContainer(env, id, { force: true, volumes: true }).catch(() => {});
       throw asCliError(e);
