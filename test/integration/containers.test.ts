@@ -165,3 +165,13 @@ describe('images in use', () => {
     assert.equal(e.ok(['images', '-q', 'inuse']), '');
   });
 });
+
+describe('terminals', () => {
+  it('run -it without a terminal on stdin is refused before anything is made, as docker does', () => {
+    const before = e.ok(['ps', '-aq']);
+    const r = e.run(['run', '--rm', '-it', 'busybox', 'true']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the input device is not a TTY/);
+    assert.equal(e.ok(['ps', '-aq']), before);
+  });
+});

@@ -4,6 +4,7 @@ import { defineContainerFlags, parseContainerFlags } from '../container-flags.ts
 import { write } from '../context.ts';
 import { ensureImage } from '../ensure-image.ts';
 import { asCliError } from './container-errors.ts';
+import { clientError } from './daemon-error.ts';
 import { startAttached } from './start-attached.ts';
 import type { Verb } from './verb.ts';
 
@@ -16,6 +17,8 @@ export const run: Verb = {
   async run(ctx, args, opts) {
     const [image, ...command] = args;
     const parsed = parseContainerFlags(opts, image!, command);
+    // checked before anything is made, as docker's CLI does
+    if (!parsed.detach && parsed.config.Tty && parsed.config.AttachStdin && !process.stdin.isTTY) throw clientError('the input device is not a TTY');
     const env = ctx.containerEnv();
     let id: string | undefined;
     try {
