@@ -19,6 +19,6 @@ export const kill: Verb = {
         if (e instanceof NoSuchContainer) throw new Error(`cannot kill container: ${ref}: ${e.message}`);
         throw e;
       }
-    });
+    }, true, true);
   },
 };

@@ -13,6 +13,6 @@ export const pause: Verb = {
     const env = ctx.containerEnv();
     // a container whose monitor died is recorded as stopped first, as ps would show it
     await reconcile(env);
-    await eachContainer(args, (ref) => pauseContainer(env, env.containers.find(ref)));
+    await eachContainer(args, (ref) => pauseContainer(env, env.containers.find(ref)), true, true);
   },
 };

@@ -30,7 +30,7 @@ export const rm: Verb = {
       await removeContainer(env, id, { force, volumes: Boolean(opts.volumes) });
       // the exit command of a run this ended may still be finishing: rm leaves no process behind
       await monitorGone(id);
-    });
+    }, true, true);
   },
 };
 

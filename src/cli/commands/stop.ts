@@ -28,6 +28,6 @@ export const stop: Verb = {
       await stopContainer(env, c, timeout, opts.signal as string | undefined);
       // the exit command that recorded the stop may still be finishing: stop leaves no process behind
       await monitorGone(c.Id);
-    });
+    }, true, true);
   },
 };

@@ -13,6 +13,6 @@ export const unpause: Verb = {
     const env = ctx.containerEnv();
     // a container whose monitor died is recorded as stopped first, as ps would show it
     await reconcile(env);
-    await eachContainer(args, (ref) => unpauseContainer(env, env.containers.find(ref)));
+    await eachContainer(args, (ref) => unpauseContainer(env, env.containers.find(ref)), true, true);
   },
 };
