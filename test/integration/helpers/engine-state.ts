@@ -16,6 +16,12 @@ export function inspectOne(e: Engine, ref: string): Record<string, any> {
   return JSON.parse(e.ok(['inspect', ref]))[0];
 }
 
+/** Like inspectOne, but undefined for a container that is gone (a --rm one may go at any moment). */
+export function inspectIfAny(e: Engine, ref: string): Record<string, any> | undefined {
+  const r = e.run(['inspect', ref]);
+  return r.status === 0 ? JSON.parse(r.stdout)[0] : undefined;
+}
+
 /** The engine's mounts under its roots that belong to container `id`. */
 export function containerMounts(e: Engine, id: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(id) && (l.includes(e.root) || l.includes(e.runroot)));
