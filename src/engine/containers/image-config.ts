@@ -1,24 +1,11 @@
 // A new container's config: what `run`/`create` asked for, completed from the image's config the
 // way dockerd does it (moby's daemon/commit.go merge and create.go mergeAndVerifyConfig), so that
 // `inspect` shows what docker would show.
-import type { ContainerConfig, HealthConfig } from './model.ts';
+import type { ContainerConfig as ImageRuntimeConfig, HealthConfig } from '../../image/manifest.ts';
+import type { ContainerConfig } from './model.ts';
 
-/** The "config" object of an OCI image config (with docker's Healthcheck extension). */
-export interface ImageRuntimeConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object> | null;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object> | null;
-  WorkingDir?: string;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig | null;
-  ArgsEscaped?: boolean;
-  OnBuild?: string[] | null;
-  Shell?: string[] | null;
-}
+/** The "config" object of an image config (OCI, with docker's Healthcheck): manifest.ts's type. */
+export type { ImageRuntimeConfig };
 
 const envKey = (e: string): string => {
   const at = e.indexOf('=');

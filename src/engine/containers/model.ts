@@ -1,16 +1,10 @@
 // The engine's container model. Field names are those of the Docker Engine API (ContainerConfig,
 // HostConfig, ContainerState), so that `hull inspect` and the API server render it unchanged.
 
-export interface HealthConfig {
-  /** ["NONE"], ["CMD", args...] or ["CMD-SHELL", command]; empty inherits the image's. */
-  Test?: string[];
-  /** Nanoseconds; 0 inherits. */
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+import type { HealthConfig } from '../../image/manifest.ts';
+
+// A container's health check has the shape an image's config carries.
+export type { HealthConfig };
 
 export interface ContainerConfig {
   Hostname: string;
