@@ -1,14 +1,20 @@
 // hull-sys.node: the syscalls Node's fs lacks, for src/sys/ (DESIGN.md, "The C boundary").
-// Mechanism only: each function is one syscall, and errors are thrown the way Node's fs throws
+// Mechanism only: each function is one syscall (the namespace ones add the steps into and out
+// of a network namespace around theirs), and errors are thrown the way Node's fs throws
 // them (code, errno, syscall, path, and libuv's message), so callers treat both alike.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/nsfs.h>
 #include <node_api.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -261,6 +267,197 @@ fail:
   return undefined(env);
 }
 
+// ---- network namespaces and netlink sockets ----
+//
+// unshare(CLONE_NEWNET) and setns(CLONE_NEWNET) act on the calling thread only, so the JS
+// thread may step into a network namespace for one call and step back out. It must always
+// come back: a JS thread left in another netns would make every later socket of this process
+// land there, so if the way back fails the process aborts instead.
+
+#define THREAD_NETNS "/proc/thread-self/ns/net"
+
+static void return_to_netns(int saved) {
+  if (setns(saved, CLONE_NEWNET) != 0) {
+    fprintf(stderr, "hull-sys: cannot return the thread to its network namespace: %s\n", strerror(errno));
+    abort();
+  }
+  close(saved);
+}
+
+// netnsCreate(path): a new network namespace, pinned by a bind mount on path (an existing
+// file). Nothing is left when it fails: the namespace dies with its last reference.
+static napi_value js_netns_create(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+  if (saved < 0) {
+    throw_errno(env, errno, "open", THREAD_NETNS);
+    goto fail;
+  }
+  if (unshare(CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(saved);
+    throw_errno(env, err, "unshare", path);
+    goto fail;
+  }
+  int rc = mount(THREAD_NETNS, path, NULL, MS_BIND, NULL);
+  int err = errno;
+  return_to_netns(saved);
+  if (rc != 0) throw_errno(env, err, "mount", path);
+fail:
+  free(path);
+  return undefined(env);
+}
+
+// netlinkOpen(protocol, netnsPath | null) -> fd: a bound SOCK_RAW netlink socket that lives in
+// the given network namespace (the thread's own when null) for the rest of its life.
+static napi_value js_netlink_open(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result = NULL;
+  char *path = NULL;
+  int32_t protocol;
+  int fd = -1;
+  if (get_args(env, info, 2, argv) || get_string(env, argv[1], 1, &path)) goto fail;
+  CHECK(napi_get_value_int32(env, argv[0], &protocol));
+  if (path) {
+    int target = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (target < 0) {
+      throw_errno(env, errno, "open", path);
+      goto fail;
+    }
+    int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (saved < 0) {
+      int err = errno;
+      close(target);
+      throw_errno(env, err, "open", THREAD_NETNS);
+      goto fail;
+    }
+    if (setns(target, CLONE_NEWNET) != 0) {
+      int err = errno;
+      close(target);
+      close(saved);
+      throw_errno(env, err, "setns", path);
+      goto fail;
+    }
+    close(target);
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    int err = errno;
+    return_to_netns(saved);
+    if (fd < 0) {
+      throw_errno(env, err, "socket", NULL);
+      goto fail;
+    }
+  } else {
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0) {
+      throw_errno(env, errno, "socket", NULL);
+      goto fail;
+    }
+  }
+  struct sockaddr_nl addr = {.nl_family = AF_NETLINK};  // the kernel picks the port id
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    throw_errno(env, errno, "bind", NULL);
+    goto fail;
+  }
+  // Extended acks carry the kernel's reason for an error; capped acks do not echo the request
+  // back; strict checking lets dumps filter by link or table in the kernel. Older kernels
+  // without them still work, only with plainer errors and filtering done by the caller.
+  static const int options[] = {NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK};
+  for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+    int one = 1;
+    if (setsockopt(fd, SOL_NETLINK, options[i], &one, sizeof one) != 0 && errno != ENOPROTOOPT) {
+      throw_errno(env, errno, "setsockopt", NULL);
+      goto fail;
+    }
+  }
+  CHECK(napi_create_int32(env, fd, &result));
+  fd = -1;
+fail:
+  if (fd >= 0) close(fd);
+  free(path);
+  return result ? result : undefined(env);
+}
+
+// netlinkSend(fd, data: Buffer): one datagram to the kernel
+static napi_value js_netlink_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  void *data;
+  size_t size;
+  if (get_args(env, info, 2, argv)) goto fail;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_buffer_info(env, argv[1], &data, &size));
+  ssize_t sent;
+  do sent = send(fd, data, size, 0);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) throw_errno(env, errno, "send", NULL);
+fail:
+  return undefined(env);
+}
+
+// netlinkRecv(fd) -> Buffer: the next datagram from the kernel, whole. Its size is peeked
+// first (MSG_TRUNC reports the real length), so nothing is ever cut; datagrams from other
+// sockets (a process that knows our port id) are dropped.
+static napi_value js_netlink_recv(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL;
+  int32_t fd;
+  if (get_args(env, info, 1, argv)) goto fail;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  for (;;) {
+    struct sockaddr_nl from;
+    socklen_t fromlen = sizeof from;
+    char probe;
+    ssize_t size = recvfrom(fd, &probe, 1, MSG_PEEK | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+    if (size < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(env, errno, "recvfrom", NULL);
+      goto fail;
+    }
+    if (from.nl_pid != 0) {  // not from the kernel: drop it
+      while (recv(fd, &probe, 1, 0) < 0 && errno == EINTR) {
+      }
+      continue;
+    }
+    void *data = NULL;
+    CHECK(napi_create_buffer(env, size, &data, &result));
+    ssize_t got;
+    do got = recv(fd, data, size, 0);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      result = NULL;
+      throw_errno(env, errno, "recv", NULL);
+      goto fail;
+    }
+    break;
+  }
+fail:
+  return result ? result : undefined(env);
+}
+
+// nsType(path) -> the CLONE_NEW* flag of the namespace file at path (ioctl NS_GET_NSTYPE);
+// ENOTTY when path is not a namespace
+static napi_value js_ns_type(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL;
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) || get_string(env, argv[0], 0, &path)) goto fail;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    throw_errno(env, errno, "open", path);
+    goto fail;
+  }
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  int err = errno;
+  close(fd);
+  if (type < 0) {
+    throw_errno(env, err, "ioctl", path);
+    goto fail;
+  }
+  CHECK(napi_create_int32(env, type, &result));
+fail:
+  free(path);
+  return result ? result : undefined(env);
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
@@ -269,6 +466,9 @@ NAPI_MODULE_INIT() {
       {"mknod", js_mknod},       {"lsetxattr", js_lsetxattr}, {"lgetxattr", js_lgetxattr},
       {"llistxattr", js_llistxattr}, {"lutimens", js_lutimens}, {"syncfs", js_syncfs},
       {"mount", js_mount},       {"umount2", js_umount2},
+      {"netnsCreate", js_netns_create}, {"netlinkOpen", js_netlink_open},
+      {"netlinkSend", js_netlink_send}, {"netlinkRecv", js_netlink_recv},
+      {"nsType", js_ns_type},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

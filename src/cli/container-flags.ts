@@ -5,11 +5,15 @@
 import { Option, type Command } from 'commander';
 import { posix } from 'node:path';
 import type { ContainerConfig, HealthConfig, HostConfig, RestartPolicy, Ulimit } from '../engine/containers/model.ts';
+import type { EndpointSettings } from '../engine/networks/model.ts';
 import { CliError } from './context.ts';
 import { collect } from './commands/verb.ts';
 import { parseDuration } from './duration.ts';
 import { goQuote, parseBool, parseFlagInt, parseInt64, ramInBytes, atoi } from './go-strconv.ts';
-import { isUserDefinedNetwork, parseNetworkOpt, parsePorts, validateDnsSearch, validateExtraHost, validateIPAddress, type NetworkAttachment } from './container-network-flags.ts';
+import {
+  isUserDefinedNetwork, networkAttachment, parseNetworkOpt, parsePorts, validateDnsSearch, validateExtraHost, validateIPAddress, validateMacAddress,
+  type NetworkAttachment,
+} from './container-network-flags.ts';
 import { checkDeviceCgroupRule, parseDevice, parseMountFlag, parseTmpfsFlags, parseVolumeFlags } from './container-storage-flags.ts';
 import { checkContainerName, validateContainerSettings } from './container-settings.ts';
 import { readKvFile } from './kv-file.ts';
@@ -22,6 +26,8 @@ export interface ParsedContainer {
   /** Config.Image is the image reference as typed. */
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** docker's NetworkingConfig: per network, the aliases, addresses and MAC asked for. */
+  networking: { EndpointsConfig: Record<string, Partial<EndpointSettings>> };
   /** -q: no pull progress. */
   quiet: boolean;
   /** For `run` only. */
@@ -77,18 +83,24 @@ const FLAGS: FlagDef[] = [
   { flags: '-h, --hostname <string>', help: 'Container host name', kind: 'value' },
   { flags: '--init', help: 'Run an init inside the container that forwards signals and reaps processes', kind: 'bool' },
   { flags: '-i, --interactive', help: 'Keep STDIN open even if not attached', kind: 'bool' },
+  { flags: '--ip <string>', help: 'IPv4 address (e.g., 172.30.100.104)', kind: 'value' },
+  { flags: '--ip6 <string>', help: 'IPv6 address (e.g., 2001:db8::33)', kind: 'value' },
   { flags: '--ipc <string>', help: 'IPC mode to use', kind: 'value' },
   { flags: '-l, --label <list>', help: 'Set meta data on a container', kind: 'list' },
   { flags: '--label-file <list>', help: 'Read in a line delimited file of labels', kind: 'list' },
+  { flags: '--link-local-ip <list>', help: 'Container IPv4/IPv6 link-local addresses', kind: 'list' },
   { flags: '--log-driver <string>', help: 'Logging driver for the container', kind: 'value' },
   { flags: '--log-opt <list>', help: 'Log driver options', kind: 'list' },
+  { flags: '--mac-address <string>', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', kind: 'value' },
   { flags: '-m, --memory <bytes>', help: 'Memory limit', kind: 'value' },
   { flags: '--memory-reservation <bytes>', help: 'Memory soft limit', kind: 'value' },
   { flags: '--memory-swap <bytes>', help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", kind: 'value' },
   { flags: '--mount <mount>', help: 'Attach a filesystem mount to the container', kind: 'list' },
   { flags: '--name <string>', help: 'Assign a name to the container', kind: 'value' },
   { flags: '--net <network>', help: 'Connect a container to a network', kind: 'list', hidden: true },
+  { flags: '--net-alias <list>', help: 'Add network-scoped alias for the container', kind: 'list', hidden: true },
   { flags: '--network <network>', help: 'Connect a container to a network', kind: 'list' },
+  { flags: '--network-alias <list>', help: 'Add network-scoped alias for the container', kind: 'list' },
   { flags: '--no-healthcheck', help: 'Disable any container-specified HEALTHCHECK', kind: 'bool' },
   { flags: '--oom-kill-disable', help: 'Disable OOM Killer', kind: 'bool' },
   { flags: '--oom-score-adj <int>', help: "Tune host's OOM preferences (-1000 to 1000)", kind: 'value' },
@@ -138,16 +150,39 @@ const LABELS = new Map<string, string>(FLAGS.map((d) => {
   return [attribute(n.long), n.short ? `${n.short}, ${n.long}` : n.long];
 }));
 
+/**
+ * Flags that docker binds to one value, so that their values form one list in command-line
+ * order: `--net a --network b` makes a the first network. Both attributes then hold the same
+ * list of { flag, value }.
+ */
+const MERGED: Record<string, string> = { net: 'network', network: 'network', netAlias: 'networkAlias', networkAlias: 'networkAlias' };
+
+export interface FlagValue {
+  /** The flag as typed, for pflag's error message: "--net" or "--network". */
+  flag: string;
+  value: string;
+}
+
 /** Adds every `run`/`create` flag to `cmd`; `verb` defaults from the command's name. */
 export function defineContainerFlags(cmd: Command, verb: 'run' | 'create' = cmd.name() === 'create' ? 'create' : 'run'): void {
   // docker's -h is --hostname, so help is --help only; options after the image belong to the command
   cmd.helpOption('--help', 'Print usage');
   cmd.passThroughOptions();
+  let merged = new Map<string, FlagValue[]>();
   for (const def of FLAGS) {
     if (def.runOnly && verb !== 'run') continue;
     const help = verb === 'create' && def.flags.startsWith('--pull ') ? 'Pull image before creating ("always", "missing", "never")' : def.help;
     const option = new Option(def.flags, help);
-    if (def.kind === 'list') option.argParser(collect);
+    const shared = MERGED[attribute(names(def).long)];
+    if (shared) {
+      const flag = names(def).long;
+      option.argParser((value: string) => {
+        const list = merged.get(shared) ?? [];
+        merged.set(shared, list);
+        list.push({ flag, value });
+        return list;
+      });
+    } else if (def.kind === 'list') option.argParser(collect);
     if (def.defaultValue !== undefined) option.default(def.defaultValue);
     if (def.hidden) option.hideHelp();
     cmd.addOption(option);
@@ -156,7 +191,10 @@ export function defineContainerFlags(cmd: Command, verb: 'run' | 'create' = cmd.
     if (def.kind === 'bool' && !long.startsWith('--no-')) cmd.addOption(new Option(`--no-${long.slice(2)}`).hideHelp());
   }
   const parseOptions = cmd.parseOptions.bind(cmd);
-  cmd.parseOptions = (args: string[]) => parseOptions(pflagToCommander(cmd, args));
+  cmd.parseOptions = (args: string[]) => {
+    merged = new Map();
+    return parseOptions(pflagToCommander(cmd, args));
+  };
 }
 
 function boolTokens(long: string, label: string, value: string): string[] {
@@ -248,6 +286,15 @@ class Options {
     const v = this.opts[key];
     if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
     return typeof v === 'string' ? [v] : [];
+  }
+
+  /** A merged list (see MERGED): the values of both its flags, in command-line order. */
+  merged(...keys: string[]): FlagValue[] {
+    for (const key of keys) {
+      const v = this.opts[key];
+      if (Array.isArray(v)) return v.filter((x): x is FlagValue => typeof x === 'object' && x !== null && 'flag' in x);
+    }
+    return [];
   }
 
   /** true, false, or undefined when the flag was not given. */
@@ -383,27 +430,72 @@ function durationNs(key: string, o: Options): bigint {
   return v === undefined ? 0n : flagValue(key, v, parseDuration);
 }
 
-/** The network mode from the --network values, with docker's CLI checks; one network for now. */
-function networkMode(attachments: NetworkAttachment[]): string {
-  if (attachments.length === 0) return 'default';
-  const seen = new Set<string>();
+/** What --network, --network-alias, --ip, --ip6, --mac-address and --link-local-ip ask for. */
+interface NetworkFlags {
+  attachments: NetworkAttachment[];
+  aliases: string[];
+  ipv4: string;
+  ipv6: string;
+  mac: string;
+  linkLocalIps: string[];
+}
+
+/**
+ * The network mode and docker's NetworkingConfig.EndpointsConfig, built as docker's CLI builds
+ * them (API 1.44 and later): the first --network is the mode, and the options without a network
+ * of their own apply to it; with no --network they apply to the default bridge.
+ */
+export function networkConfig(f: NetworkFlags): { mode: string; endpoints: Record<string, Partial<EndpointSettings>> } {
+  const endpoints: Record<string, Partial<EndpointSettings>> = {};
+  const attachments = f.attachments.length ? f.attachments : [networkAttachment('default')];
   let userDefined = false;
   let builtIn = false;
-  for (const n of attachments) {
-    if (n.target.trim() === '') throw new Error('no name set for network');
-    if (isUserDefinedNetwork(n.target)) userDefined = true;
-    else {
-      builtIn = true;
-      if (n.endpointOptions.includes('alias')) throw new Error('network-scoped aliases are only supported for user-defined networks');
+  attachments.forEach((given, i) => {
+    const n = { ...given, aliases: [...given.aliases], linkLocalIps: [...given.linkLocalIps] };
+    if (f.attachments.length) {
+      if (isUserDefinedNetwork(n.target)) userDefined = true;
+      else builtIn = true;
     }
-    if (seen.has(n.target)) throw new Error(`network ${goQuote(n.target)} is specified multiple times`);
-    seen.add(n.target);
-  }
+    if (i === 0) applyContainerOptions(n, f);
+    const ep = endpointSettings(n);
+    // the engine knows the default network by its name
+    const key = n.target === 'default' ? 'bridge' : n.target;
+    if (Object.hasOwn(endpoints, key) && f.attachments.length) throw new Error(`network ${goQuote(n.target)} is specified multiple times`);
+    // one network without options sends no endpoint, as docker's CLI (the engine makes one anyway)
+    if (attachments.length === 1 && Object.keys(ep).length === 0) return;
+    endpoints[key] = ep;
+  });
   if (userDefined && builtIn) throw new Error('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
-  if (attachments.length > 1) throw new Error(`hull connects a container to one network, not ${attachments.length}`);
-  const extra = attachments[0]!.endpointOptions;
-  if (extra.length > 0) throw new Error(`--network: endpoint options are not supported by hull yet: ${extra.join(', ')}`);
-  return attachments[0]!.target;
+  return { mode: attachments[0]!.target, endpoints };
+}
+
+/** docker's applyContainerOptions: the flags without a network name go to the first network. */
+function applyContainerOptions(n: NetworkAttachment, f: NetworkFlags): void {
+  if (n.aliases.length && f.aliases.length) throw new Error('conflicting options: cannot specify both --network-alias and per-network alias');
+  if (n.ipv4 && f.ipv4) throw new Error('conflicting options: cannot specify both --ip and per-network IPv4 address');
+  if (n.ipv6 && f.ipv6) throw new Error('conflicting options: cannot specify both --ip6 and per-network IPv6 address');
+  if (n.mac && f.mac) throw new Error('conflicting options: cannot specify both --mac-address and per-network MAC address');
+  if (n.linkLocalIps.length && f.linkLocalIps.length) throw new Error('conflicting options: cannot specify both --link-local-ip and per-network link-local IP addresses');
+  if (f.aliases.length) n.aliases = [...f.aliases];
+  if (f.ipv4) n.ipv4 = f.ipv4;
+  if (f.ipv6) n.ipv6 = f.ipv6;
+  if (f.mac) n.mac = f.mac;
+  if (f.linkLocalIps.length) n.linkLocalIps = [...f.linkLocalIps];
+}
+
+/** docker's parseNetworkAttachmentOpt: one network's EndpointSettings; empty when nothing was asked. */
+function endpointSettings(n: NetworkAttachment): Partial<EndpointSettings> {
+  if (n.target.trim() === '') throw new Error('no name set for network');
+  if (!isUserDefinedNetwork(n.target) && n.aliases.length) throw new Error('network-scoped aliases are only supported for user-defined networks');
+  // hull's bridge networks give no link-local addresses and pick the default route themselves
+  if (n.linkLocalIps.length) throw new Error(`link-local IP addresses are not supported by hull: ${n.linkLocalIps.join(', ')}`);
+  if (n.gwPriority !== 0) throw new Error(`gw-priority is not supported by hull: the first network that leads out gives the default route`);
+  const ep: Partial<EndpointSettings> = {};
+  if (n.aliases.length) ep.Aliases = [...n.aliases];
+  if (Object.keys(n.driverOpts).length) ep.DriverOpts = { ...n.driverOpts };
+  if (n.ipv4 || n.ipv6) ep.IPAMConfig = { ...(n.ipv4 ? { IPv4Address: n.ipv4 } : {}), ...(n.ipv6 ? { IPv6Address: n.ipv6 } : {}) };
+  if (n.mac) ep.MacAddress = validateMacAddress(n.mac);
+  return ep;
 }
 
 /** Go's path.Clean for an absolute path: no "." or ".." parts, no trailing slash. */
@@ -445,10 +537,7 @@ function parse(o: Options, image: string, cmd: string[], env: NodeJS.ProcessEnv)
   const extraHosts = o.list('addHost').map((v) => flagValue('addHost', v, validateExtraHost));
   const dns = o.list('dns').map((v) => flagValue('dns', v, validateIPAddress));
   const dnsSearch = o.list('dnsSearch').map((v) => flagValue('dnsSearch', v, validateDnsSearch));
-  const networks = [
-    ...o.list('network').map((v) => flagValue('network', v, parseNetworkOpt)),
-    ...o.list('net').map((v) => flagValue('net', v, parseNetworkOpt)),
-  ];
+  const networks = o.merged('network', 'net').map((v) => flagValue(attribute(v.flag), v.value, parseNetworkOpt));
   const cwd = process.cwd();
   const mounts = o.list('mount').map((v) => flagValue('mount', v, (m) => parseMountFlag(m, cwd)));
   const sysctls = Object.fromEntries(o.list('sysctl').map((v) => flagValue('sysctl', v, validateSysctl)));
@@ -538,7 +627,15 @@ function parse(o: Options, image: string, cmd: string[], env: NodeJS.ProcessEnv)
 
   const autoRemove = o.bool('rm') === true;
   if (autoRemove && !['', 'no'].includes(restartPolicy.Name)) throw new Error('conflicting options: cannot specify both --restart and --rm');
-  const network = networkMode(networks);
+  const macAddress = o.str('macAddress');
+  const networking = networkConfig({
+    attachments: networks,
+    aliases: o.merged('networkAlias', 'netAlias').map((v) => v.value),
+    ipv4: o.str('ip') ?? '',
+    ipv6: o.str('ip6') ?? '',
+    mac: macAddress === undefined || macAddress === '' ? '' : validateMacAddress(macAddress),
+    linkLocalIps: o.list('linkLocalIp'),
+  });
 
   const openStdin = interactive;
   const config: ContainerConfig = {
@@ -600,7 +697,7 @@ function parse(o: Options, image: string, cmd: string[], env: NodeJS.ProcessEnv)
     IpcMode: o.str('ipc') ?? '',
     PidMode: pidMode,
     UTSMode: utsMode,
-    NetworkMode: network,
+    NetworkMode: networking.mode,
     ...(init !== undefined ? { Init: init } : {}),
     RestartPolicy: restartPolicy,
     AutoRemove: autoRemove,
@@ -638,6 +735,7 @@ function parse(o: Options, image: string, cmd: string[], env: NodeJS.ProcessEnv)
     ...(platform ? { platform } : {}),
     config,
     hostConfig,
+    networking: { EndpointsConfig: networking.endpoints },
     quiet: o.bool('quiet') === true,
     detach,
     ...(detachKeys ? { detachKeys } : {}),

@@ -2,109 +2,10 @@
 // --dns-search and --network, parsed with docker's grammar and docker's error texts. The
 // ports are only recorded here (ExposedPorts, PortBindings); publishing them is the networking
 // layer's work.
-import { goQuote, parseUint, readCsvRecord } from './go-strconv.ts';
+import { atoi, goQuote, parseUint, readCsvRecord } from './go-strconv.ts';
+import { formatIP, parseIP } from '../network/cidr.ts';
 
-// ---- IP addresses (Go's net.ParseIP: no zones, no leading zeros in IPv4 fields) ----
-
-function parseIPv4(s: string): number[] | null {
-  const fields = s.split('.');
-  if (fields.length !== 4) return null;
-  const out: number[] = [];
-  for (const f of fields) {
-    if (!/^\d{1,3}$/.test(f) || (f.length > 1 && f[0] === '0')) return null;
-    const v = Number(f);
-    if (v > 255) return null;
-    out.push(v);
-  }
-  return out;
-}
-
-function parseIPv6(s: string): number[] | null {
-  const ip = new Array<number>(16).fill(0);
-  let ellipsis = -1;
-  let i = 0;
-  if (s.startsWith('::')) {
-    ellipsis = 0;
-    s = s.slice(2);
-    if (s === '') return ip;
-  }
-  while (i < 16) {
-    const m = /^[0-9a-fA-F]*/.exec(s)![0];
-    if (m.length === 0 || m.length > 4) return null;
-    if (s[m.length] === '.') {
-      // an embedded IPv4 address takes the last 4 bytes
-      if ((ellipsis < 0 && i !== 12) || i + 4 > 16) return null;
-      const v4 = parseIPv4(s);
-      if (!v4) return null;
-      ip.splice(i, 4, ...v4);
-      i += 4;
-      s = '';
-      break;
-    }
-    const group = parseInt(m, 16);
-    ip[i] = group >> 8;
-    ip[i + 1] = group & 0xff;
-    i += 2;
-    s = s.slice(m.length);
-    if (s === '') break;
-    if (s[0] !== ':' || s.length === 1) return null;
-    s = s.slice(1);
-    if (s[0] === ':') {
-      if (ellipsis >= 0) return null;
-      ellipsis = i;
-      s = s.slice(1);
-      if (s === '') break;
-    }
-  }
-  if (s !== '') return null;
-  if (i < 16) {
-    if (ellipsis < 0) return null;
-    const tail = ip.slice(ellipsis, i);
-    ip.fill(0, ellipsis);
-    ip.splice(16 - tail.length, tail.length, ...tail);
-  } else if (ellipsis >= 0) {
-    // "::" must stand for at least one group of zeros
-    return null;
-  }
-  return ip;
-}
-
-/** The 4 or 16 bytes of an IP address written as Go's net.ParseIP accepts it, or null. */
-export function parseIP(text: string): number[] | null {
-  for (const c of text) {
-    if (c === '.') return parseIPv4(text);
-    if (c === ':') return parseIPv6(text);
-    if (c === '%') return null;
-  }
-  return null;
-}
-
-/** Go's net.IP.String: dotted IPv4 (also for IPv4-mapped IPv6), else RFC 5952 IPv6. */
-export function formatIP(bytes: number[]): string {
-  if (bytes.length === 4) return bytes.join('.');
-  const v4mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (v4mapped) return bytes.slice(12).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hexes = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hexes.join(':');
-  return `${hexes.slice(0, bestStart).join(':')}::${hexes.slice(bestStart + bestLen).join(':')}`;
-}
+export { formatIP, parseIP };
 
 /** --dns: opts.ValidateIPAddress; the address comes back in canonical form. */
 export function validateIPAddress(value: string): string {
@@ -267,33 +168,106 @@ export function parsePorts(publish: string[], expose: string[]): { exposed: Port
 
 // ---- --network ----
 
+/** One --network value as docker's NetworkAttachmentOpts holds it. */
 export interface NetworkAttachment {
   target: string;
-  /** Endpoint settings of the long form (alias=, ip=, ...) that hull does not implement yet. */
-  endpointOptions: string[];
+  aliases: string[];
+  ipv4: string;
+  ipv6: string;
+  mac: string;
+  linkLocalIps: string[];
+  driverOpts: Record<string, string>;
+  gwPriority: number;
 }
 
-const NETWORK_KEYS = new Set(['name', 'alias', 'ip', 'ip6', 'mac-address', 'link-local-ip', 'driver-opt', 'gw-priority']);
+export function networkAttachment(target: string): NetworkAttachment {
+  return { target, aliases: [], ipv4: '', ipv6: '', mac: '', linkLocalIps: [], driverOpts: {}, gwPriority: 0 };
+}
 
-/** One --network value: a name, or docker's long form "name=net,alias=x,...". */
+/** The end of a strconv error ("invalid syntax"), as docker's NumError.Err prints. */
+function numErrorReason(err: unknown): string {
+  const m = /: ([^:]+)$/.exec((err as Error).message);
+  return m ? m[1]! : (err as Error).message;
+}
+
+/**
+ * One --network value: a name, or docker's long form "name=net,alias=x,ip=...,ip6=...,
+ * mac-address=...,link-local-ip=...,driver-opt=k=v,gw-priority=n" (a CSV record; docker lowers
+ * keys and values alike).
+ */
 export function parseNetworkOpt(value: string): NetworkAttachment {
-  if (!/\w+=\w+(,\w+=\w+)*/.test(value)) return { target: value, endpointOptions: [] };
-  const attachment: NetworkAttachment = { target: '', endpointOptions: [] };
+  if (!/\w+=\w+(,\w+=\w+)*/.test(value)) return networkAttachment(value);
+  const attachment = networkAttachment('');
   for (const field of readCsvRecord(value)) {
     const lower = field.toLowerCase();
     const eq = lower.indexOf('=');
     if (eq <= 0) throw new Error(`invalid field ${field}`);
     const key = lower.slice(0, eq).trim();
     const val = lower.slice(eq + 1).trim();
-    if (!NETWORK_KEYS.has(key)) throw new Error(`invalid field key ${key}`);
-    if (key === 'name') attachment.target = val;
-    else attachment.endpointOptions.push(key);
+    switch (key) {
+      case 'name': attachment.target = val; break;
+      case 'alias': attachment.aliases.push(val); break;
+      case 'ip': attachment.ipv4 = val; break;
+      case 'ip6': attachment.ipv6 = val; break;
+      case 'mac-address': attachment.mac = val; break;
+      case 'link-local-ip': attachment.linkLocalIps.push(val); break;
+      case 'driver-opt': {
+        const cut = val.indexOf('=');
+        if (cut <= 0) throw new Error('invalid key value pair format in driver options');
+        attachment.driverOpts[val.slice(0, cut).trim()] = val.slice(cut + 1).trim();
+        break;
+      }
+      case 'gw-priority':
+        try {
+          attachment.gwPriority = atoi(val);
+        } catch (err) {
+          throw new Error(`invalid gw-priority (${val}): ${numErrorReason(err)}`);
+        }
+        break;
+      default:
+        throw new Error(`invalid field key ${key}`);
+    }
   }
   if (attachment.target === '') throw new Error('network name/id is not specified');
   return attachment;
 }
 
-/** True for a network other than the built-in modes (a user-defined network, issue 6). */
+/** True for a network other than the built-in modes: docker's NetworkMode.IsUserDefined. */
 export function isUserDefinedNetwork(mode: string): boolean {
   return !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+}
+
+/**
+ * Go's net.ParseMAC: 6, 8 or 20 bytes as xx:xx:.., xx-xx-.. or xxxx.xxxx.xxxx; the bytes, or
+ * null. (Only a 6-byte address can be an Ethernet link's.)
+ */
+export function parseMAC(text: string): number[] | null {
+  const hex = (s: string) => (/^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : NaN);
+  let groups: string[];
+  let width: number;
+  if (text.length >= 14 && (text[2] === ':' || text[2] === '-')) {
+    groups = text.split(text[2]!);
+    width = 2;
+  } else if (text.length >= 14 && text[4] === '.') {
+    groups = text.split('.');
+    width = 4;
+  } else {
+    return null;
+  }
+  const bytes: number[] = [];
+  for (const g of groups) {
+    if (g.length !== width) return null;
+    const v = hex(g);
+    if (Number.isNaN(v)) return null;
+    if (width === 4) bytes.push(v >> 8, v & 0xff);
+    else bytes.push(v);
+  }
+  return [6, 8, 20].includes(bytes.length) ? bytes : null;
+}
+
+/** opts.ValidateMACAddress, with docker's run-time message; a 6-byte address comes back as xx:xx:xx:xx:xx:xx. */
+export function validateMacAddress(text: string): string {
+  const bytes = parseMAC(text);
+  if (!bytes) throw new Error(`${text} is not a valid mac address`);
+  return bytes.length === 6 ? bytes.map((b) => b.toString(16).padStart(2, '0')).join(':') : text;
 }

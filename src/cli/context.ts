@@ -7,6 +7,7 @@ import { loadEngineConfig, type EngineConfig } from '../engine/config.ts';
 import type { ContainerEnv } from '../engine/containers/lifecycle.ts';
 import { ContainerStore } from '../engine/containers/store.ts';
 import { VolumeStore } from '../engine/volumes.ts';
+import { NetworkStore } from '../engine/networks/store.ts';
 
 export interface GlobalOptions {
   root: string;
@@ -37,6 +38,7 @@ export class Context {
         images,
         containers: new ContainerStore(images.db),
         volumes: new VolumeStore(images.db, this.options.root),
+        networks: new NetworkStore(images.db),
         roots: { root: this.options.root, runroot: this.options.runroot },
       };
     }

@@ -12,6 +12,11 @@ export interface EngineConfig {
   /** Limits for one layer, against decompression bombs and hostile archives. */
   layerMaxBytes: number;
   layerMaxEntries: number;
+  /** The default bridge's gateway address and prefix ("172.17.0.1/16"); "" picks a free subnet. */
+  bip: string;
+  /** Where networks without --subnet take their subnets from; empty means docker's defaults. */
+  defaultAddressPools: { base: string; size: number }[];
+  mtu: number;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/hull/daemon.json';
@@ -24,6 +29,9 @@ const DEFAULTS: EngineConfig = {
   maxConcurrentUploads: 5,
   layerMaxBytes: 64 * 2 ** 30,
   layerMaxEntries: 4_000_000,
+  bip: '',
+  defaultAddressPools: [],
+  mtu: 1500,
 };
 
 const KEYS: Record<string, keyof EngineConfig> = {
@@ -34,6 +42,9 @@ const KEYS: Record<string, keyof EngineConfig> = {
   'max-concurrent-uploads': 'maxConcurrentUploads',
   'layer-max-bytes': 'layerMaxBytes',
   'layer-max-entries': 'layerMaxEntries',
+  bip: 'bip',
+  'default-address-pools': 'defaultAddressPools',
+  mtu: 'mtu',
 };
 
 export function loadEngineConfig(file = process.env.HULL_DAEMON_CONFIG ?? DEFAULT_CONFIG_FILE): EngineConfig {
@@ -62,6 +73,17 @@ export function loadEngineConfig(file = process.env.HULL_DAEMON_CONFIG ?? DEFAUL
       else if (typeof value === 'object' && value !== null) {
         for (const [domain, list] of Object.entries(value)) cfg.registryMirrors[domain] = strings(list, `${where}.${domain}`);
       } else throw new Error(`${where}: expected a list or an object`);
+    } else if (field === 'bip') {
+      if (typeof value !== 'string' || !/^[0-9.]+\/\d+$/.test(value)) throw new Error(`${where}: expected an IPv4 address with a prefix length, as "172.17.0.1/16"`);
+      cfg.bip = value;
+    } else if (field === 'defaultAddressPools') {
+      if (!Array.isArray(value)) throw new Error(`${where}: expected a list of {"base": "...", "size": N}`);
+      cfg.defaultAddressPools = value.map((p, i) => {
+        if (typeof p !== 'object' || p === null || typeof p.base !== 'string' || !Number.isSafeInteger(p.size) || p.size < 1 || p.size > 128) {
+          throw new Error(`${where}[${i}]: expected {"base": "<subnet>", "size": <prefix length>}`);
+        }
+        return { base: p.base as string, size: p.size as number };
+      });
     } else if (field === 'insecureRegistries' || field === 'allowNondistributableArtifacts') {
       cfg[field] = strings(value, where);
     } else {

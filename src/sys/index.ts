@@ -15,6 +15,11 @@ interface Native {
   syncfs(path: string): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  netnsCreate(path: string): void;
+  netlinkOpen(protocol: number, netnsPath: string | null): number;
+  netlinkSend(fd: number, data: Buffer): void;
+  netlinkRecv(fd: number): Buffer;
+  nsType(path: string): number;
 }
 
 export class NativeAddonError extends Error {
@@ -95,4 +100,41 @@ export function mount(source: string | null, target: string, fstype: string | nu
 /** umount2(2). */
 export function umount2(target: string, flags = 0): void {
   load().umount2(target, flags);
+}
+
+export const CLONE_NEWNET = 0x40000000;
+
+export const NETLINK_ROUTE = 0;
+
+/**
+ * A new network namespace pinned by a bind mount on path, which must be an existing file.
+ * Only the calling thread enters the new namespace, for the length of the call.
+ */
+export function netnsCreate(path: string): void {
+  load().netnsCreate(path);
+}
+
+/**
+ * A bound netlink socket (SOCK_RAW, close-on-exec) of the given protocol, made inside the
+ * network namespace pinned at netnsPath, or the calling thread's own when null; it stays in
+ * that namespace. Extended and capped acks and strict dump checks are on where the kernel has
+ * them. Returns the fd; close it with fs.closeSync.
+ */
+export function netlinkOpen(protocol: number, netnsPath: string | null = null): number {
+  return load().netlinkOpen(protocol, netnsPath);
+}
+
+/** Sends one netlink datagram to the kernel. */
+export function netlinkSend(fd: number, data: Buffer): void {
+  load().netlinkSend(fd, data);
+}
+
+/** Receives the next whole datagram from the kernel, waiting for it. */
+export function netlinkRecv(fd: number): Buffer {
+  return load().netlinkRecv(fd);
+}
+
+/** The CLONE_NEW* flag of the namespace file at path; throws ENOTTY when it is not one. */
+export function nsType(path: string): number {
+  return load().nsType(path);
 }

@@ -128,10 +128,10 @@ describe('system prune', () => {
     e.ok(['create', '--name', 'sp-keep', 'busybox', 'true']);
     let r = e.run(['system', 'prune'], { input: 'n\n' });
     assert.equal(r.status, 0);
-    assert.equal(r.stdout, 'WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n\nAre you sure you want to continue? [y/N] ');
+    assert.equal(r.stdout, 'WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n\nAre you sure you want to continue? [y/N] ');
     r = e.run(['system', 'prune', '-a', '--volumes', '--filter', 'label=a', '--filter', 'label!=b'], { input: '' });
     assert.equal(r.status, 0);
-    assert.equal(r.stdout, 'WARNING! This will remove:\n  - all stopped containers\n  - all anonymous volumes not used by at least one container\n'
+    assert.equal(r.stdout, 'WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all anonymous volumes not used by at least one container\n'
       + '  - all images without at least one container associated to them\n\n  Items to be pruned will be filtered with:\n  - label!=b\n  - label=a\n\n'
       + 'Are you sure you want to continue? [y/N] ');
     assert.equal(inspect('sp-keep').Name, '/sp-keep');

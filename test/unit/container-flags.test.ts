@@ -321,8 +321,6 @@ describe('networking', () => {
     fails(['--network', 'host', '--network', 'mynet'], 'conflicting options: cannot attach both user-defined and non-user-defined network-modes');
     fails(['--network', 'a', '--network', 'a'], 'network "a" is specified multiple times');
     fails(['--network', 'name=host,alias=x'], 'network-scoped aliases are only supported for user-defined networks');
-    fails(['--network', 'a', '--network', 'b'], 'hull connects a container to one network, not 2');
-    fails(['--network', 'name=a,alias=x'], '--network: endpoint options are not supported by hull yet: alias');
   });
 
   test('-p and --expose fill ExposedPorts and PortBindings with docker\'s parsing', () => {

@@ -17,7 +17,7 @@ export const create: Verb = {
     const parsed = parseContainerFlags(opts, image!, command);
     try {
       const img = await ensureImage(ctx, image!, parsed.pull, parsed.platform, Boolean(opts.quiet));
-      const c = createContainer(ctx.containerEnv(), { ...(parsed.name ? { name: parsed.name } : {}), config: parsed.config, hostConfig: parsed.hostConfig, image: img });
+      const c = createContainer(ctx.containerEnv(), { ...(parsed.name ? { name: parsed.name } : {}), config: parsed.config, hostConfig: parsed.hostConfig, networking: parsed.networking, image: img });
       write(c.Id);
     } catch (e) {
       throw asCliError(e);

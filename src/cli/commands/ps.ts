@@ -6,6 +6,7 @@ import { diskUsage } from '../../image/store/disk-usage.ts';
 import { shortId } from '../../image/digest.ts';
 import { familiar } from '../../engine/images.ts';
 import { renderRows } from '../format/render.ts';
+import { displayPorts } from '../format/ports.ts';
 import { CliError, type Context, write } from '../context.ts';
 import { humanDuration, humanSize, since } from '../units.ts';
 import { collect, type Verb } from './verb.ts';
@@ -140,7 +141,7 @@ export const ps: Verb = {
         Command: quoted,
         CreatedAt: new Date(c.Created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
         RunningFor: since(c.Created, now),
-        Ports: '',
+        Ports: displayPorts(c.State.Running ? c.Ports : null, c.Config.ExposedPorts ?? {}),
         State: statusOf(c),
         Status: statusText(c, now),
         get Size() {

@@ -23,7 +23,7 @@ export const run: Verb = {
     let id: string | undefined;
     try {
       const img = await ensureImage(ctx, image!, parsed.pull, parsed.platform, Boolean(opts.quiet));
-      const c = createContainer(env, { ...(parsed.name ? { name: parsed.name } : {}), config: parsed.config, hostConfig: parsed.hostConfig, image: img });
+      const c = createContainer(env, { ...(parsed.name ? { name: parsed.name } : {}), config: parsed.config, hostConfig: parsed.hostConfig, networking: parsed.networking, image: img });
       id = c.Id;
       if (parsed.detach) {
         await startContainer(env, c);

@@ -1,19 +1,22 @@
-// `hull system prune [-a] [-f] [--volumes] [--filter ...]`: stopped containers, unused anonymous
-// volumes (--volumes) and dangling images (-a: every unused image), after docker's prompt, with
-// docker's report of each step and the total.
+// `hull system prune [-a] [-f] [--volumes] [--filter ...]`: stopped containers, custom networks
+// no container uses, unused anonymous volumes (--volumes) and dangling images (-a: every unused
+// image), after docker's prompt, with docker's report of each step and the total.
 import { filterArgs } from '../../engine/images.ts';
 import { planSystemPrune, systemPrune } from '../../engine/system/prune.ts';
 import { humanSize } from '../units.ts';
 import { write } from '../context.ts';
 import { clientError, daemonError } from './daemon-error.ts';
+import { networkEnv } from './network-common.ts';
+import { deletedNetworks } from './network-prune.ts';
 import { confirm } from './prompt.ts';
 import type { Verb } from './verb.ts';
 import { filterFlag } from './volume-common.ts';
 
-/** docker's warning, naming what hull will remove (hull has no networks or build cache to prune yet). */
+/** docker's warning, naming what hull will remove (hull has no build cache to prune yet). */
 function warning(all: boolean, volumes: boolean, filters: Map<string, string[]>): string {
   const items = [
     'all stopped containers',
+    'all networks not used by at least one container',
     ...(volumes ? ['all anonymous volumes not used by at least one container'] : []),
     all ? 'all images without at least one container associated to them' : 'all dangling images',
   ];
@@ -48,7 +51,7 @@ export const systemPruneVerb: Verb = {
     if (!opts.force && !(await confirm(warning(all, volumes, filters)))) return;
     let result;
     try {
-      result = await systemPrune(ctx.containerEnv(), plan);
+      result = await systemPrune(await networkEnv(ctx), plan);
     } catch (e) {
       throw daemonError(e);
     }
@@ -56,6 +59,7 @@ export const systemPruneVerb: Verb = {
       if (lines.length) write(`${title}:\n${lines.join('\n')}\n\n`);
     };
     section('Deleted Containers', result.containers.deleted);
+    write(deletedNetworks(result.networks));
     section('Deleted Volumes', result.volumes?.removed ?? []);
     section('Deleted Images', result.images.items.map((i) => ('untagged' in i ? `untagged: ${i.untagged}` : `deleted: ${i.deleted}`)));
     write(`Total reclaimed space: ${humanSize(result.reclaimed, 4)}`);

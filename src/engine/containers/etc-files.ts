@@ -39,7 +39,7 @@ export function hostsFile(c: Container, addresses: string[] = []): string {
 }
 
 /** The host's resolver config as a container sees it: local stub resolvers cannot be reached from another netns. */
-export function resolvConf(c: Container): string {
+export function resolvConf(c: Container, embeddedDns: string[] = []): string {
   const stub = readHostFile('/etc/resolv.conf');
   const source = /^nameserver\s+127\.0\.0\.53\s*$/m.test(stub) ? readHostFile('/run/systemd/resolve/resolv.conf') || stub : stub;
   const hostNet = c.HostConfig.NetworkMode === 'host';
@@ -56,6 +56,8 @@ export function resolvConf(c: Container): string {
     else if (line.trim() && !line.trim().startsWith('#')) other.push(line.trim());
   }
   if (c.HostConfig.Dns.length) nameservers = c.HostConfig.Dns;
+  // on a user-defined network, hull-dns answers (other containers' names) and forwards to the host's resolvers
+  else if (embeddedDns.length) nameservers = embeddedDns;
   else if (nameservers.length === 0 && !hostNet) nameservers = ['8.8.8.8', '8.8.4.4'];
   if (c.HostConfig.DnsSearch.length) search = c.HostConfig.DnsSearch.filter((s) => s !== '.');
   if (c.HostConfig.DnsOptions.length) options = c.HostConfig.DnsOptions;
@@ -65,9 +67,15 @@ export function resolvConf(c: Container): string {
   return out.join('\n') + '\n';
 }
 
-export function writeEtcFiles(c: Container, p: ContainerPaths): void {
+/** What the container's networks add: the DNS servers of its user-defined networks, and its own addresses. */
+export interface EtcNetwork {
+  dns?: string[];
+  addresses?: string[];
+}
+
+export function writeEtcFiles(c: Container, p: ContainerPaths, net: EtcNetwork = {}): void {
   const name = c.HostConfig.NetworkMode === 'host' ? hostHostname() : c.Config.Hostname;
   writeFileSync(p.hostname, name + '\n', { mode: 0o644 });
-  writeFileSync(p.hosts, hostsFile(c), { mode: 0o644 });
-  writeFileSync(p.resolvConf, resolvConf(c), { mode: 0o644 });
+  writeFileSync(p.hosts, hostsFile(c, net.addresses), { mode: 0o644 });
+  writeFileSync(p.resolvConf, resolvConf(c, net.dns), { mode: 0o644 });
 }

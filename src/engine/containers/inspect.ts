@@ -3,6 +3,7 @@ import type { ContainerEnv } from './lifecycle.ts';
 import type { Container } from './model.ts';
 import { ContainerPaths } from './paths.ts';
 import { diskUsage } from '../../image/store/disk-usage.ts';
+import { netnsPath } from '../networks/plumbing.ts';
 
 export function inspectContainer(env: ContainerEnv, c: Container, withSize = false): Record<string, unknown> {
   const p = new ContainerPaths(env.roots, c.Id);
@@ -38,12 +39,7 @@ export function inspectContainer(env: ContainerEnv, c: Container, withSize = fal
     GraphDriver: { Data: { LowerDir: lower, MergedDir: p.merged, UpperDir: p.upper, WorkDir: p.work }, Name: 'overlay2' },
     Mounts: c.Mounts,
     Config: c.Config,
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-      Networks: { [c.HostConfig.NetworkMode || 'none']: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null } },
-    },
+    NetworkSettings: networkSettings(env, c),
   };
   if (withSize) {
     const rw = diskUsage(p.upper);
@@ -51,4 +47,31 @@ export function inspectContainer(env: ContainerEnv, c: Container, withSize = fal
     out.SizeRootFs = rw + (image?.size ?? 0);
   }
   return out;
+}
+
+/** docker's NetworkSettings: each network's endpoint, and the top-level copy of the default bridge's. */
+function networkSettings(env: ContainerEnv, c: Container): Record<string, unknown> {
+  const networks: Record<string, unknown> = {};
+  let bridge: Record<string, unknown> = {};
+  const running = c.State.Running;
+  for (const e of env.networks.containerEndpoints(c.Id)) {
+    const n = env.networks.get(e.network);
+    if (!n) continue;
+    networks[n.Name] = e.settings;
+    if (n.Name === 'bridge') bridge = e.settings as unknown as Record<string, unknown>;
+  }
+  const mode = c.HostConfig.NetworkMode || 'none';
+  if (!Object.keys(networks).length && !mode.startsWith('container:')) {
+    networks[mode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: env.networks.byName(mode)?.Id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
+  }
+  return {
+    Bridge: '', SandboxID: running && Object.keys(bridge).length + Object.keys(networks).length ? c.Id : '',
+    SandboxKey: running && env.networks.containerEndpoints(c.Id).length ? netnsPath(env, c.Id) : '',
+    Ports: c.Ports ?? {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: bridge.EndpointID ?? '', Gateway: bridge.Gateway ?? '', GlobalIPv6Address: bridge.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: bridge.GlobalIPv6PrefixLen ?? 0, IPAddress: bridge.IPAddress ?? '', IPPrefixLen: bridge.IPPrefixLen ?? 0,
+    IPv6Gateway: bridge.IPv6Gateway ?? '', MacAddress: bridge.MacAddress ?? '',
+    Networks: networks,
+  };
 }

@@ -26,11 +26,16 @@ import { AttachClient, consoleSocketPath, readExit, shimStarted, shimWrap, tiniB
 import { buildSpec, checkHostConfig } from './spec.ts';
 import { resolveInRoot } from './user.ts';
 import { ContainerStore, checkName, newContainerId } from './store.ts';
+import type { EndpointSettings } from '../networks/model.ts';
+import type { NetworkStore } from '../networks/store.ts';
+import { etcNetwork, networksToJoin } from '../networks/join.ts';
+import { setUpSandbox, tearDownSandbox } from '../networks/plumbing.ts';
 
 export interface ContainerEnv {
   images: ImageStore;
   containers: ContainerStore;
   volumes: VolumeStore;
+  networks: NetworkStore;
   roots: EngineRoots;
 }
 
@@ -48,6 +53,8 @@ export interface CreateRequest {
   config: ContainerConfig;
   hostConfig: HostConfig;
   image: ImageRecord;
+  /** docker's NetworkingConfig: per network, the aliases, addresses and MAC asked for. */
+  networking?: { EndpointsConfig?: Record<string, Partial<EndpointSettings> | null> | null };
 }
 
 const now = () => new Date().toISOString();
@@ -57,12 +64,9 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   const config = mergeImageConfig(req.config, image.config ?? {});
   const id = newContainerId();
   const hc = req.hostConfig;
-  // docker's client sends "default" and ""; until bridge networks exist, the default network is none
-  if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'none';
-  // the built-in modes are all there is until user-defined networks exist: any other name is unknown
-  if (!['none', 'host', 'bridge'].includes(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
-    throw new Error(`network ${hc.NetworkMode} not found`);
-  }
+  // docker's client sends "default" and "" for the default bridge
+  if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
+  const joins = networksToJoin(env, hc.NetworkMode, req.networking?.EndpointsConfig ?? {});
   if (!hc.LogConfig.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig.Config ?? {} };
   if (!config.Hostname) {
     config.Hostname = hc.NetworkMode === 'host' || hc.NetworkMode.startsWith('container:') ? '' : id.slice(0, 12);
@@ -90,6 +94,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
     ShimPid: 0,
     ShimStart: '',
     StoppedByUser: false,
+    Ports: null,
   };
   const paths = new ContainerPaths(env.roots, id);
   const imageVolumes = Object.keys(image.config?.Volumes ?? {});
@@ -101,6 +106,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
       env.containers.insert(c);
       env.images.hold(`container:${id}`, req.image.id, req.image.topChain);
       for (const m of points) if (m.Type === 'volume') env.volumes.attach(id, m.Name!);
+      for (const j of joins) env.networks.addEndpoint(j.network.Id, id, j.settings);
     });
   } catch (e) {
     for (const name of created) env.volumes.remove(name, true);
@@ -109,7 +115,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   try {
     mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
     makeInitLayer(paths);
-    writeEtcFiles(c, paths);
+    writeEtcFiles(c, paths, etcNetwork(env, c));
   } catch (e) {
     removeRecord(env, c, true);
     throw e;
@@ -182,9 +188,12 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
     if (!existsSync(paths.resolvConf)) {
       mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
       makeInitLayer(paths);
-      writeEtcFiles(c, paths);
+      writeEtcFiles(c, paths, etcNetwork(env, c));
     }
     mountRootfs(paths, lowerDirs(env, c));
+    const sandbox = await setUpSandbox(env, c);
+    // /etc/hosts names the container's own addresses, which it has from now on
+    if (sandbox) writeEtcFiles(c, paths, { ...etcNetwork(env, c), addresses: sandbox.addresses });
     const volumePaths = new Map<string, string>();
     for (const m of c.Mounts) {
       if (m.Type !== 'volume') continue;
@@ -204,7 +213,7 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       rootfs: paths.merged,
       mounts,
       etcFiles: { hosts: paths.hosts, hostname: paths.hostname, resolvConf: paths.resolvConf },
-      namespacePaths: namespacePaths(env, c),
+      namespacePaths: { ...namespacePaths(env, c), ...(sandbox ? { network: sandbox.netns } : {}) },
       ...(c.HostConfig.Init ? { tiniPath: tiniBinary() } : {}),
       cgroupsPath: cgroupsPath(c.Id),
     });
@@ -357,6 +366,7 @@ async function teardown(env: ContainerEnv, id: string): Promise<void> {
     // no usable hierarchy: nothing was made
   }
   unmountRootfs(paths);
+  tearDownSandbox(env, id);
   const c = env.containers.get(id);
   for (const m of c?.Mounts ?? []) if (m.Type === 'volume' && !volumeInUse(env, m.Name!, id)) env.volumes.deactivate(m.Name!);
   rmSync(paths.runDir, { recursive: true, force: true });

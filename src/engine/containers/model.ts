@@ -167,6 +167,8 @@ export interface Container {
   ShimStart: string;
   /** Set by `stop` and `kill` so that the restart policy knows the user stopped it. */
   StoppedByUser: boolean;
+  /** While it runs on a bridge network: the host ports its ports got (docker's NetworkSettings.Ports). */
+  Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
 }
 
 export function emptyState(): ContainerState {

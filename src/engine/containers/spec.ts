@@ -628,6 +628,8 @@ function namespaces(input: SpecInput, host: SpecHost): Namespace[] {
 
   const out: Namespace[] = [{ type: 'mount' }];
   if (containerRef(net)) out.push({ type: 'network', path: joinPath(input, 'network', net) });
+  // a bridge network's container joins the namespace the engine made and wired beforehand
+  else if (input.namespacePaths.network) out.push({ type: 'network', path: input.namespacePaths.network });
   else if (net !== 'host') out.push({ type: 'network' });
   if (host.timeNamespace) out.push({ type: 'time' });
   if (uts !== 'host') out.push({ type: 'uts' });

@@ -8,6 +8,7 @@ import { randomName } from './names.ts';
 interface Row {
   id: string; name: string; image: string; created: string; config: string; host_config: string; state: string;
   mounts: string; path: string; args: string; restart_count: number; shim_pid: number; shim_start: string; stopped_by_user: number;
+  ports: string | null;
 }
 
 function fromRow(r: Row): Container {
@@ -15,7 +16,7 @@ function fromRow(r: Row): Container {
     Id: r.id, Name: r.name, Image: r.image, Created: r.created,
     Config: JSON.parse(r.config), HostConfig: JSON.parse(r.host_config), State: JSON.parse(r.state), Mounts: JSON.parse(r.mounts),
     Path: r.path, Args: JSON.parse(r.args), RestartCount: r.restart_count, ShimPid: r.shim_pid, ShimStart: r.shim_start,
-    StoppedByUser: r.stopped_by_user !== 0,
+    StoppedByUser: r.stopped_by_user !== 0, Ports: r.ports ? JSON.parse(r.ports) : null,
   };
 }
 
@@ -110,6 +111,10 @@ export class ContainerStore {
       this.setState(id, c.State, { shimPid: c.ShimPid, shimStart: c.ShimStart, restartCount: c.RestartCount, stoppedByUser: c.StoppedByUser });
       return c;
     });
+  }
+
+  setPorts(id: string, ports: Container['Ports']): void {
+    this.db.prepare('UPDATE containers SET ports = ? WHERE id = ?').run(ports ? JSON.stringify(ports) : null, id);
   }
 
   setHostConfig(id: string, hc: HostConfig): void {

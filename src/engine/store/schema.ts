@@ -3,7 +3,7 @@
 // store's schema (meta key "engine_schema").
 import { transaction, type Db } from '../../image/store/metadata.ts';
 
-const ENGINE_SCHEMA_VERSION = 1;
+const ENGINE_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 -- one row per container; the JSON columns hold the Docker API shapes (containers/model.ts)
@@ -38,6 +38,27 @@ CREATE TABLE IF NOT EXISTS container_volumes (
 CREATE INDEX IF NOT EXISTS container_volumes_volume ON container_volumes(volume);
 `;
 
+// version 2: networks (issue 6)
+const NETWORKS = `
+CREATE TABLE IF NOT EXISTS networks (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL,
+  doc TEXT NOT NULL);         -- JSON: networks/model.ts Network
+-- a container's membership of a network, in the order it joined; the addresses are held while it runs
+CREATE TABLE IF NOT EXISTS endpoints (
+  network TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+  container TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  settings TEXT NOT NULL,     -- JSON: networks/model.ts EndpointSettings
+  ip4 TEXT,
+  ip6 TEXT,
+  PRIMARY KEY (network, container),
+  UNIQUE (network, ip4),
+  UNIQUE (network, ip6));
+CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container);
+`;
+
 const ready = new WeakSet<Db>();
 
 /** Creates or upgrades the engine's tables once per connection. */
@@ -50,7 +71,15 @@ export function ensureEngineSchema(db: Db): Db {
   }
   if (version < ENGINE_SCHEMA_VERSION) {
     transaction(db, () => {
-      db.exec(SCHEMA);
+      // another process may have upgraded between the read above and this transaction's lock
+      const now = db.prepare("SELECT value FROM meta WHERE key = 'engine_schema'").get() as { value: string } | undefined;
+      const version = now ? Number(now.value) : 0;
+      if (version < 1) db.exec(SCHEMA);
+      if (version < 2) {
+        db.exec(NETWORKS);
+        // the host ports a running container's published ports got (docker's NetworkSettings.Ports)
+        db.exec('ALTER TABLE containers ADD COLUMN ports TEXT');
+      }
       db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('engine_schema', ?)").run(String(ENGINE_SCHEMA_VERSION));
     });
   }

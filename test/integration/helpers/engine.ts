@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
 import { REPO } from '../harness.ts';
 
 export const HULL = join(REPO, 'dist/hull');
@@ -47,8 +49,12 @@ export function engine(opts: { baseImage?: boolean } = {}): Engine {
     destroy() {
       const ids = existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : [];
       if (ids.length) e.run(['rm', '-f', ...ids]);
+      const bridges = engineBridges(e);
+      // networks leave bridges and firewall rules on the host: reset removes them with everything else
+      if (bridges.length) e.ok(['system', 'reset', '-f']);
       try {
         assertClean(e, ids);
+        assertNetworkClean(e, bridges);
       } finally {
         rmSync(top, { recursive: true, force: true });
       }
@@ -89,6 +95,39 @@ export function assertClean(e: Engine, ids: string[]): void {
   const runtime = join(e.runroot, 'runtime');
   const state = existsSync(runtime) ? readdirSync(runtime).filter((n) => !n.startsWith('.')) : [];
   assert.deepEqual(state, [], 'runtime state leaked');
+}
+
+/** The bridge devices of this engine's networks, from its database. */
+export function engineBridges(e: Engine): string[] {
+  const file = join(e.root, 'images.db');
+  if (!existsSync(file)) return [];
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'networks'").get();
+    if (!has) return [];
+    return (db.prepare('SELECT doc FROM networks').all() as { doc: string }[])
+      .map((r) => JSON.parse(r.doc).Options?.['com.docker.network.bridge.name'] as string | undefined)
+      .filter((n): n is string => !!n);
+  } finally {
+    db.close();
+  }
+}
+
+/** The nftables table of this engine's root (see src/engine/networks/plumbing.ts firewall()). */
+export function firewallTable(e: Engine): string {
+  return `hull-${createHash('sha256').update(e.root).digest('hex').slice(0, 6)}`;
+}
+
+export function assertNetworkClean(e: Engine, bridges: string[]): void {
+  const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]') as { ifname: string; master?: string }[]);
+  const left = links.filter((l) => bridges.includes(l.ifname) || (l.master && bridges.includes(l.master))).map((l) => l.ifname);
+  assert.deepEqual(left, [], 'network links leaked');
+  const netns = join(e.runroot, 'netns');
+  assert.deepEqual(existsSync(netns) ? readdirSync(netns) : [], [], 'network namespaces leaked');
+  const table = spawnSync('nft', ['list', 'table', 'inet', firewallTable(e)], { encoding: 'utf8' });
+  assert.notEqual(table.status, 0, `firewall table ${firewallTable(e)} leaked:\n${table.stdout}`);
+  const dns = join(e.runroot, 'dns');
+  assert.deepEqual(existsSync(dns) ? readdirSync(dns).filter((n) => !n.startsWith('.')) : [], [], 'DNS records leaked');
 }
 
 /** The pid of a running process by its /proc/<pid>/exe basename and a cmdline fragment. */
