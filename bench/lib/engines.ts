@@ -157,7 +157,7 @@ export class Engines {
    * Sets up hull (a failure throws), then podman and docker (a failure skips them, with the
    * reason), each checked by one `run --rm --network none busybox true`.
    */
-  async start(): Promise<void> {
+  async start(o: { dockerNetworking?: { bip: string } } = {}): Promise<void> {
     const { ctx } = this;
     if (process.getuid?.() !== 0) throw new Error('the container scenarios need root');
     const hullBin = join(ctx.repoRoot, 'dist/hull');
@@ -177,7 +177,7 @@ export class Engines {
     this.notes.push(`The image: busybox:latest made by \`hull image base\` from Debian's busybox-static, saved with \`hull save\` and loaded into podman and docker, so all run the same files.`);
 
     await this.startPodman(archive);
-    await this.startDocker(archive);
+    await this.startDocker(archive, o.dockerNetworking);
   }
 
   private async startPodman(archive: string): Promise<void> {
@@ -237,9 +237,9 @@ export class Engines {
     }
   }
 
-  private async startDocker(archive: string): Promise<void> {
+  private async startDocker(archive: string, networking?: { bip: string }): Promise<void> {
     const docker = findOnPath('docker');
-    const started = docker ? await startDockerd(join(this.ctx.workDir, 'docker'), [], this.ctx.log) : 'the docker CLI is not installed';
+    const started = docker ? await startDockerd(join(this.ctx.workDir, 'docker'), [], this.ctx.log, networking) : 'the docker CLI is not installed';
     if (typeof started === 'string') {
       this.skipped.push({ name: 'docker', reason: started });
       return;
@@ -269,7 +269,7 @@ export class Engines {
     this.list.push(engine);
     const containerd = versionNumber(versionOf('/usr/bin/containerd'));
     this.notes.push(`docker: the docker CLI ${versionNumber(versionOf(docker!))} against a dockerd 20.10 the bench starts with its own data and exec roots ` +
-      `(overlay2, no bridge, no iptables), which starts its own containerd ${containerd}; one containerd-shim-runc-v2 and runc per container.`);
+      `(overlay2, ${networking ? `docker0 on ${networking.bip} with iptables and the userland proxy` : 'no bridge, no iptables'}), which starts its own containerd ${containerd}; one containerd-shim-runc-v2 and runc per container.`);
   }
 
   /** Removes every container, stops dockerd, waits for the monitors to go; nothing is left behind. */
@@ -278,6 +278,8 @@ export class Engines {
     for (const engine of this.list) {
       try {
         engine.removeAll();
+        // hull's networks leave a bridge and a firewall table on the host until reset
+        if (engine.name === 'hull') engine.cli(['system', 'reset', '-f']);
       } catch (err) {
         problems.push(`${engine.name}: removing its containers: ${describeError(err)}`);
       }

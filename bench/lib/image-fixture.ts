@@ -202,7 +202,7 @@ export interface Dockerd {
  * Starts dockerd 20.10 with its own data and exec roots under `dir` (overlay2, no bridge, no
  * iptables), trusting the given registries over HTTP. A string says why it could not.
  */
-export async function startDockerd(dir: string, insecure: string[], log: (m: string) => void): Promise<Dockerd | string> {
+export async function startDockerd(dir: string, insecure: string[], log: (m: string) => void, networking?: { bip: string }): Promise<Dockerd | string> {
   if (!existsSync('/usr/sbin/dockerd') || !existsSync('/usr/bin/docker') && !existsSync('/usr/local/bin/docker')) return 'docker.io is not installed (apt-get install docker.io)';
   mkdirSync(dir, { recursive: true });
   const sock = join(dir, 'docker.sock');
@@ -217,7 +217,8 @@ export async function startDockerd(dir: string, insecure: string[], log: (m: str
     [
       '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${sock}`, '--pidfile', join(dir, 'pid'),
       ...insecure.flatMap((r) => ['--insecure-registry', r]),
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--storage-driver=overlay2',
+      // with networking: docker0 on the given subnet, its NAT and its userland proxy, as docker ships
+      ...(networking ? ['--bip', networking.bip] : ['--bridge=none', '--iptables=false', '--ip6tables=false']), '--storage-driver=overlay2',
     ],
     // detached: a session of its own, so that a Ctrl-C meant for the bench does not take dockerd
     // down before teardown has removed its containers through it (stop() signals it directly).

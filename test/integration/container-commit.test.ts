@@ -148,6 +148,8 @@ describe('commit on a full disk', () => {
   after(() => {
     try {
       for (const id of readdirSync(join(e.root, 'containers'))) e.run(['rm', '-f', id]);
+      // the default bridge and its firewall table are recorded on the tmpfs about to go
+      e.run(['system', 'reset', '-f']);
     } finally {
       spawnSync('umount', [e.root]);
       e.destroy();

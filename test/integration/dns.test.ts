@@ -778,7 +778,7 @@ test('a hostile configuration: long lines, a huge file, bad addresses and names 
     const err = s.stderr();
     for (const want of ['n1:2: not an IP address', 'n1:3: not a listen, forward or record line', 'n1:4: line too long',
       'n1:6: not an IP address', 'n1:7: not an IP address', 'n1:8: not a DNS name', 'n1:9: not a DNS name', 'n1:10: not a DNS name',
-      'n1:11: not a listen', 'n1:12: bad port',
+      'n1:11: not a client IP address', 'n1:12: bad port',
       // ten complaints a file, then a count: lines 13 to 16
       'n1: 4 more bad lines ignored', 'n2:16386: too many records', 'n2: longer than 16777216 bytes']) {
       assert.ok(err.includes(want), `stderr says "${want}":\n${err}`);

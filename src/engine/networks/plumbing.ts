@@ -64,8 +64,11 @@ export function bridgeUp(env: ContainerEnv, n: Network): void {
   n = movedIfClashing(env, n, dev);
   const addresses = n.IPAM.Config.map((p) => `${p.Gateway}/${parsePrefix(p.Subnet).bits}`);
   checkNftables();
-  ensureBridge({ name: dev, mtu: Number(n.Options[MTU_OPTION] ?? 1500), addresses });
+  const fw = firewall(env);
+  // the rules go first: a bridge that exists is taken as set up, so it must never exist without them
+  fw.addNetwork({ id: n.Id, bridge: dev, subnets: n.IPAM.Config.map((p) => p.Subnet), internal: n.Internal });
   try {
+    ensureBridge({ name: dev, mtu: Number(n.Options[MTU_OPTION] ?? 1500), addresses });
     // forwarded IPv6 would stall while the new bridge checks its own link-local address
     if (n.EnableIPv6) writeSysctl(`/proc/sys/net/ipv6/conf/${dev}/accept_dad`, '0');
     // published ports must answer on 127.0.0.1 too: the kernel routes loopback sources out of the bridge only with this
@@ -74,7 +77,6 @@ export function bridgeUp(env: ContainerEnv, n: Network): void {
       if (n.IPAM.Config.some((p) => parsePrefix(p.Subnet).family === 4)) writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
       if (n.IPAM.Config.some((p) => parsePrefix(p.Subnet).family === 6)) writeSysctl('/proc/sys/net/ipv6/conf/all/forwarding', '1');
     }
-    firewall(env).addNetwork({ id: n.Id, bridge: dev, subnets: n.IPAM.Config.map((p) => p.Subnet), internal: n.Internal });
   } catch (e) {
     removeBridge(env, n);
     throw e;
