@@ -226,9 +226,12 @@ export async function startDockerd(dir: string, insecure: string[], log: (m: str
   );
   closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
+  const hadDocker0 = spawnSync('ip', ['link', 'show', 'docker0'], { stdio: 'ignore' }).status === 0;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+    // dockerd leaves the bridge it made
+    if (networking && !hadDocker0) spawnSync('ip', ['link', 'del', 'docker0'], { stdio: 'ignore' });
     // dockerd leaves its overlay and shm mounts under its roots when it stops
     spawnSync('sh', ['-c', `grep ' ${dir}/' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
   };

@@ -1,5 +1,5 @@
 // TCP throughput through a published port: a client on the host sends 512 MiB to a container's
-// busybox `nc -l` through `-p`, once to 127.0.0.1 and once to the host's own address. docker
+// busybox `nc -l -e` draining into /dev/null through `-p`, once to 127.0.0.1 and once to the host's own address. docker
 // (dockerd 20.10 with iptables and its userland proxy, started by the bench) serves 127.0.0.1
 // through docker-proxy and the host address through DNAT, so its two rows are "with" and
 // "without" the userland proxy. hull and podman forward both in the kernel.
@@ -47,7 +47,7 @@ async function once(engine: Engine, name: string, host: string): Promise<number>
   // the server may not listen yet when the client connects; a failed try has ended the server
   // (nc -l serves one connection), so each try gets a fresh container, and only the success counts
   for (let attempt = 0; ; attempt++) {
-    const id = engine.cli(['run', '-d', '-p', `${PORT}:5001`, IMAGE, 'sh', '-c', 'nc -l -p 5001 > /dev/null']).trim();
+    const id = engine.cli(['run', '-d', '-p', `${PORT}:5001`, IMAGE, 'nc', '-l', '-p', '5001', '-e', 'sh', '-c', 'cat > /dev/null']).trim();
     try {
       await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
       const start = process.hrtime.bigint();
@@ -67,7 +67,7 @@ async function once(engine: Engine, name: string, host: string): Promise<number>
 
 const scenario: Scenario = {
   name: 'port-throughput',
-  description: `A client on the host sends ${SIZE_MIB} MiB over TCP to a busybox \`nc -l\` in a container, through a published port (\`-p ${PORT}:5001\`), ` +
+  description: `A client on the host sends ${SIZE_MIB} MiB over TCP to a busybox \`nc -l -e\` in a container (its \`cat\` drains into /dev/null), through a published port (\`-p ${PORT}:5001\`), ` +
     'to 127.0.0.1 and to the host\'s own address; each iteration is one fresh container and one transfer, and only the transfer is timed. ' +
     'docker (dockerd 20.10 with iptables and its userland proxy) serves 127.0.0.1 through docker-proxy and the host address through DNAT.',
   baseline: 'docker 127.0.0.1 (userland proxy)',
