@@ -8,7 +8,7 @@ import { parseFilterTime } from '../filter-time.ts';
 import { matchLabels } from '../volumes/filters.ts';
 import { completePool, DEFAULT_POOLS, hostRoutes, pickSubnet, randomUlaSubnet } from './ipam.ts';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, type IpamPool, type Network } from './model.ts';
-import { bridgeUp, removeBridge } from './plumbing.ts';
+import { bridgeUp, reconcileFirewall, removeBridge } from './plumbing.ts';
 import { checkNetworkName, newNetworkId, PREDEFINED, rootTag } from './store.ts';
 
 export interface NetworkCreateRequest {
@@ -224,6 +224,7 @@ export function listNetworks(env: ContainerEnv, cfg: EngineConfig, filters: Netw
 export function pruneNetworks(env: ContainerEnv, filters: NetworkFilters = {}): string[] {
   for (const key of Object.keys(filters)) if (!['until', 'label', 'label!'].includes(key)) throw filterError(`invalid filter '${key}'`);
   const until = filters.until?.length ? parseFilterTime(filters.until[0]!) : undefined;
+  reconcileFirewall(env);
   const removed: string[] = [];
   for (const n of env.networks.list()) {
     if (PREDEFINED.includes(n.Name)) continue;

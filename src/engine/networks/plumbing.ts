@@ -110,6 +110,26 @@ function overlapsPrefix(a: { value: bigint; bits: number; family: 4 | 6 }, b: { 
   return a.value >> shift === b.value >> shift;
 }
 
+/**
+ * Removes the firewall rules of networks and containers this state root no longer has running
+ * (a network row deleted by a crashed `network rm`, ports of a container whose teardown died).
+ * It reads the ruleset, so prune runs it, not every command.
+ */
+export function reconcileFirewall(env: ContainerEnv): void {
+  const fw = firewall(env);
+  let owners;
+  try {
+    owners = fw.owners();
+  } catch {
+    return; // no nftables: nothing of ours can be there
+  }
+  for (const id of owners.networks) if (!env.networks.get(id)) fw.removeNetwork(id);
+  for (const id of owners.containers) {
+    const c = env.containers.get(id);
+    if (!c?.State.Running && !c?.State.Restarting) fw.removePorts(id);
+  }
+}
+
 /** Deletes a network's bridge, firewall rules and DNS file; each part may already be gone. */
 export function removeBridge(env: ContainerEnv, n: Network): void {
   if (!isBridgeNetwork(n)) return;

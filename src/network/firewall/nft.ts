@@ -34,6 +34,8 @@ export interface NftResult {
 export function runNft(netns: string | undefined, args: string[], input?: string): NftResult {
   const c = command(netns, args);
   const r = spawnSync(c.file, c.args, { input: input ?? '', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  // a command that exits before reading its script (nsenter failing) breaks the pipe: its status says why
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null) return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
