@@ -1,32 +1,17 @@
 // `run --rm busybox true` on each engine's default bridge network, end to end, beside the same
 // run with `--network none`: the difference is what networking costs each engine per container
 // (a network namespace, a veth pair, addresses, routes, and whatever the engine adds).
-import { spawnSync } from 'node:child_process';
 import { Engines, IMAGE } from '../lib/engines.ts';
-import { median, msSince } from '../lib/measure.ts';
+import { saveIptables } from '../lib/host-iptables.ts';
+import { median } from '../lib/measure.ts';
+import { Timings } from '../lib/timings.ts';
 import type { Prepared, Scenario, Subject } from '../lib/scenario.ts';
 
 let engines: Engines | undefined;
 const WARMUP = 3;
-const times = new Map<string, number[]>();
+const times = new Timings(WARMUP);
 let notes: string[] = [];
-/** dockerd with iptables rewrites the host's ip filter and nat tables; they are put back afterwards. */
-let savedIptables: { v4: string; v6: string } | undefined;
-
-function timed(name: string, iteration: number, fn: () => void): number {
-  const start = process.hrtime.bigint();
-  fn();
-  const ms = msSince(start);
-  let list = times.get(name);
-  if (!list) times.set(name, (list = []));
-  if (iteration >= WARMUP) list.push(ms);
-  return ms;
-}
-
-function save(cmd: string): string {
-  const r = spawnSync(cmd, [], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout : '';
-}
+let restoreIptables: (() => void) | undefined;
 
 const scenario: Scenario = {
   name: 'container-run-bridge',
@@ -41,7 +26,7 @@ const scenario: Scenario = {
   async setup(ctx): Promise<Prepared> {
     times.clear();
     notes = [];
-    savedIptables = { v4: save('iptables-save'), v6: save('ip6tables-save') };
+    restoreIptables = saveIptables();
     const e = (engines = new Engines(ctx));
     await e.start({ dockerNetworking: { bip: '10.213.0.1/24' } });
     notes.push(...e.notes);
@@ -50,9 +35,9 @@ const scenario: Scenario = {
       // each engine's first bridge run makes its bridge: outside the measurement
       engine.cli(['run', '--rm', IMAGE, 'true']);
       subjects.push({ name: engine.name, ...(engine.version ? { version: engine.version } : {}),
-        run: (i) => timed(engine.name, i, () => engine.cli(['run', '--rm', IMAGE, 'true'])) });
+        run: (i) => times.time(engine.name, i, () => engine.cli(['run', '--rm', IMAGE, 'true'])) });
       subjects.push({ name: `${engine.name} --network none`, ...(engine.version ? { version: engine.version } : {}),
-        run: (i) => timed(`${engine.name} none`, i, () => engine.cli(['run', '--rm', '--network', 'none', IMAGE, 'true'])) });
+        run: (i) => times.time(`${engine.name} none`, i, () => engine.cli(['run', '--rm', '--network', 'none', IMAGE, 'true'])) });
     }
     return { subjects, skipped: e.skipped, notes };
   },
@@ -67,10 +52,8 @@ const scenario: Scenario = {
     if (costs.length) notes.push(`The cost of networking (median on the bridge minus median with --network none): ${costs.join(', ')}. The goal for hull is under 20 ms and the lowest of the three.`);
     await engines?.stop();
     engines = undefined;
-    // dockerd leaves its chains and a FORWARD drop policy behind: the host gets its own tables back
-    if (savedIptables?.v4) spawnSync('iptables-restore', [], { input: savedIptables.v4 });
-    if (savedIptables?.v6) spawnSync('ip6tables-restore', [], { input: savedIptables.v6 });
-    savedIptables = undefined;
+    restoreIptables?.();
+    restoreIptables = undefined;
   },
 };
 

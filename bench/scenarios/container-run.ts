@@ -6,25 +6,15 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChecked } from '../lib/command.ts';
 import { Engines, IMAGE } from '../lib/engines.ts';
-import { median, msSince } from '../lib/measure.ts';
+import { median } from '../lib/measure.ts';
+import { Timings } from '../lib/timings.ts';
 import type { Prepared, Scenario, Subject } from '../lib/scenario.ts';
 
 let engines: Engines | undefined;
 const WARMUP = 3;
 /** Measured times per subject, kept for the ratios in the notes (run.ts keeps its own copy). */
-const times = new Map<string, number[]>();
+const times = new Timings(WARMUP);
 let notes: string[] = [];
-
-function timed(name: string, iteration: number, fn: () => void): number {
-  const start = process.hrtime.bigint();
-  fn();
-  const ms = msSince(start);
-  let list = times.get(name);
-  if (!list) times.set(name, (list = []));
-  // Rounds before the scenario's warm-up count are warm-up (unless --warmup says otherwise).
-  if (iteration >= WARMUP) list.push(ms);
-  return ms;
-}
 
 /** The namespaces hull gives a `--network none` container on this host, from its config.json. */
 function hullNamespaces(e: Engines): string[] {
@@ -70,9 +60,9 @@ const scenario: Scenario = {
     const subjects: Subject[] = e.list.map((engine) => ({
       name: engine.name,
       ...(engine.version ? { version: engine.version } : {}),
-      run: (i) => timed(engine.name, i, () => engine.cli(['run', '--rm', '--network', 'none', IMAGE, 'true'])),
+      run: (i) => times.time(engine.name, i, () => engine.cli(['run', '--rm', '--network', 'none', IMAGE, 'true'])),
     }));
-    subjects.push({ name: 'floor', run: (i) => timed('floor', i, () => runChecked(join(floorDir, 'floor'), floorArgs)) });
+    subjects.push({ name: 'floor', run: (i) => times.time('floor', i, () => runChecked(join(floorDir, 'floor'), floorArgs)) });
     return { subjects, skipped: e.skipped, notes };
   },
 

@@ -6,16 +6,18 @@
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { Engines, IMAGE, type Engine } from '../lib/engines.ts';
+import { saveIptables } from '../lib/host-iptables.ts';
 import { median, msSince } from '../lib/measure.ts';
+import { Timings } from '../lib/timings.ts';
 import type { Prepared, Scenario, Subject } from '../lib/scenario.ts';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = 512;
 const PORT = 18500;
 let engines: Engines | undefined;
-const times = new Map<string, number[]>();
+const times = new Timings(0);
 let notes: string[] = [];
-let savedIptables: { v4: string; v6: string } | undefined;
+let restoreIptables: (() => void) | undefined;
 
 function hostAddress(): string {
   const r = spawnSync('ip', ['-j', 'route', 'get', '192.0.2.200'], { encoding: 'utf8' });
@@ -53,9 +55,7 @@ async function once(engine: Engine, name: string, host: string): Promise<number>
       const start = process.hrtime.bigint();
       await send(host, PORT);
       const ms = msSince(start);
-      let list = times.get(name);
-      if (!list) times.set(name, (list = []));
-      list.push(ms);
+      times.record(name, 0, ms);
       return ms;
     } catch (err) {
       if (attempt >= 10) throw err;
@@ -78,7 +78,7 @@ const scenario: Scenario = {
   async setup(ctx): Promise<Prepared> {
     times.clear();
     notes = [];
-    savedIptables = { v4: spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout ?? '', v6: spawnSync('ip6tables-save', [], { encoding: 'utf8' }).stdout ?? '' };
+    restoreIptables = saveIptables();
     const e = (engines = new Engines(ctx));
     await e.start({ dockerNetworking: { bip: '10.213.0.1/24' } });
     notes.push(...e.notes);
@@ -96,13 +96,12 @@ const scenario: Scenario = {
   },
 
   async teardown() {
-    const rates = [...times].filter(([, t]) => t.length).map(([name, t]) => `${name} ${((SIZE_MIB / median(t)) * 1000 / 1024).toFixed(2)} GiB/s`);
+    const rates = times.entries().filter(([, t]) => t.length).map(([name, t]) => `${name} ${((SIZE_MIB / median(t)) * 1000 / 1024).toFixed(2)} GiB/s`);
     if (rates.length) notes.push(`Throughput (median): ${rates.join('; ')}.`);
     await engines?.stop();
     engines = undefined;
-    if (savedIptables?.v4) spawnSync('iptables-restore', [], { input: savedIptables.v4 });
-    if (savedIptables?.v6) spawnSync('ip6tables-restore', [], { input: savedIptables.v6 });
-    savedIptables = undefined;
+    restoreIptables?.();
+    restoreIptables = undefined;
   },
 };
 

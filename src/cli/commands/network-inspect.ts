@@ -1,6 +1,6 @@
 // `hull network inspect`: docker's NetworkResource documents as a JSON array, or --format per
 // network. A network not found is reported after the output, as docker does, and exits 1.
-import { FormatError, renderInspect } from '../format/render.ts';
+import { writeInspect } from '../format/render.ts';
 import { CliError } from '../context.ts';
 import { networkEnv, networkView } from './network-common.ts';
 import type { Verb } from './verb.ts';
@@ -26,22 +26,7 @@ export const networkInspect: Verb = {
         errors.push(`Error response from daemon: ${(err as Error).message}`);
       }
     }
-    let result;
-    try {
-      result = renderInspect((opts.format as string | undefined) ?? '', found);
-    } catch (err) {
-      // a template that does not parse: docker exits 64 before any lookup is shown
-      if (err instanceof FormatError && err.kind === 'parse') {
-        process.stderr.write(`${err.message}\n`);
-        throw new CliError('', 64);
-      }
-      throw err;
-    }
-    process.stdout.write(result.output);
-    errors.push(...result.errors);
-    if (errors.length) {
-      process.stderr.write(`${errors.join('\n')}\n`);
-      throw new CliError('', 1);
-    }
+    const status = writeInspect((opts.format as string | undefined) ?? '', found, errors);
+    if (status) throw new CliError('', status);
   },
 };

@@ -1,7 +1,7 @@
 // `hull volume inspect`: docker's JSON (its field order, labels and options as sorted maps), or
 // --format per volume. Errors are printed after the output, as docker's.
 import type { Volume } from '../../engine/volumes.ts';
-import { FormatError, goMap, renderInspect } from '../format/render.ts';
+import { goMap, writeInspect } from '../format/render.ts';
 import { CliError } from '../context.ts';
 import type { Verb } from './verb.ts';
 import { daemonError, volumeStore } from './volume-common.ts';
@@ -22,23 +22,8 @@ export const volumeInspect: Verb = {
         errors.push(daemonError(err));
       }
     }
-    let result;
-    try {
-      result = renderInspect((opts.format as string | undefined) ?? '', found);
-    } catch (err) {
-      // docker exits 64 for a template that does not parse, before any lookup is shown
-      if (err instanceof FormatError && err.kind === 'parse') {
-        process.stderr.write(`${err.message}\n`);
-        throw new CliError('', 64);
-      }
-      throw err;
-    }
-    process.stdout.write(result.output);
-    errors.push(...result.errors);
-    if (errors.length) {
-      process.stderr.write(`${errors.join('\n')}\n`);
-      throw new CliError('', 1);
-    }
+    const status = writeInspect((opts.format as string | undefined) ?? '', found, errors);
+    if (status) throw new CliError('', status);
   },
 };
 

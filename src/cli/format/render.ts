@@ -132,6 +132,29 @@ export function renderInspect(format: string, values: readonly unknown[]): Inspe
   return { output: output === '' ? '\n' : output, errors };
 }
 
+/**
+ * Prints what `volume inspect` and `network inspect` found, then the lookup errors and the
+ * template's, as docker does; returns the exit status (64 for a template that does not parse,
+ * before anything is printed; 1 after any error).
+ */
+export function writeInspect(format: string, found: readonly unknown[], lookupErrors: readonly string[]): number {
+  let result;
+  try {
+    result = renderInspect(format, found);
+  } catch (err) {
+    if (err instanceof FormatError && err.kind === 'parse') {
+      process.stderr.write(`${err.message}\n`);
+      return 64;
+    }
+    throw err;
+  }
+  process.stdout.write(result.output);
+  const errors = [...lookupErrors, ...result.errors];
+  if (!errors.length) return 0;
+  process.stderr.write(`${errors.join('\n')}\n`);
+  return 1;
+}
+
 function parseFormat(text: string): Template {
   try {
     return Template.parse(text, { funcs: dockerFunctions() });
