@@ -504,7 +504,14 @@ function backoff(c: Container): number {
 
 /** After a cleanup asked for it: waits, then starts again unless someone stopped or removed the container meanwhile. */
 export async function restartLater(env: ContainerEnv, id: string, delay: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, delay));
+  // the backoff grows to a minute: a stop or rm meanwhile ends the wait, and this process with it
+  const waiting = () => {
+    const x = env.containers.get(id);
+    return x?.State.Status === 'restarting' && x.ShimPid === process.pid;
+  };
+  for (const end = Date.now() + delay; Date.now() < end && waiting();) {
+    await new Promise((r) => setTimeout(r, Math.min(100, end - Date.now())));
+  }
   const c = env.containers.transition(id, (x) => x.State.Status === 'restarting' && x.ShimPid === process.pid, (x) => {
     x.State = { ...x.State, Status: 'exited', Restarting: false };
     x.RestartCount += 1;
