@@ -15,6 +15,8 @@
  *   record <name> <ip>          A/AAAA for the name, PTR for the address (the first name wins)
  *   record <name> <ip> <client> the same, for queries from that client address only (the
  *                               names of a container's other networks)
+ *   forward <ip>[#port] <client>  the upstreams of that client (a container's --dns), instead
+ *                               of the network's
  * A line that is none of these is reported on stderr and ignored.
  *
  * Answers: A, AAAA (ANY: both) for a network's names, PTR for its addresses, NOERROR with no
@@ -272,6 +274,8 @@ struct network {
 	int nlisten;
 	addr_t fwd[MAX_FORWARDERS];
 	int nfwd;
+	struct scoped_fwd { addr_t client, fwd; } *sfwd;
+	int nsfwd;
 	struct record *rec;
 	int nrec, rcap;
 	uint8_t *names;
@@ -299,6 +303,7 @@ static void free_config(struct config *c)
 	for (int i = 0; i < c->nnets; i++) {
 		free(c->nets[i].rec);
 		free(c->nets[i].names);
+		free(c->nets[i].sfwd);
 	}
 	free(c->nets);
 	free(c->listen);
@@ -386,7 +391,7 @@ static void parse_line(struct network *n, struct reader *r, char *line)
 		if (n->nlisten == MAX_LISTEN_PER_NET)
 			return complain(r, "too many listen addresses", orig);
 		n->listen[n->nlisten++] = a;
-	} else if (strcmp(tok[0], "forward") == 0 && nt == 2) {
+	} else if (strcmp(tok[0], "forward") == 0 && (nt == 2 || nt == 3)) {
 		unsigned long port = 53;
 		char *hash = strchr(tok[1], '#');
 		if (hash) {
@@ -398,6 +403,20 @@ static void parse_line(struct network *n, struct reader *r, char *line)
 		}
 		if (parse_ip(tok[1], &a, (uint16_t)port, 1) < 0)
 			return complain(r, "not an IP address", orig);
+		if (nt == 3) {
+			addr_t client;
+			if (parse_ip(tok[2], &client, 0, 0) < 0)
+				return complain(r, "not a client IP address", orig);
+			if (n->nsfwd == MAX_RECORDS)
+				return complain(r, "too many forwarders", orig);
+			struct scoped_fwd *f = realloc(n->sfwd, (size_t)(n->nsfwd + 1) * sizeof *f);
+			if (!f)
+				return complain(r, "out of memory", orig);
+			n->sfwd = f;
+			f[n->nsfwd].client = client;
+			f[n->nsfwd++].fwd = a;
+			return;
+		}
 		if (n->nfwd == MAX_FORWARDERS)
 			return complain(r, "too many forwarders", orig);
 		n->fwd[n->nfwd++] = a;
@@ -1183,9 +1202,27 @@ static void forward(const struct network *net, const uint8_t *m, size_t len, con
 		p->lis_serial = lis[li].serial;
 		p->peer = *peer;
 	}
-	memcpy(p->fwd, net->fwd, sizeof p->fwd);
-	p->nfwd = net->nfwd;
-	p->max_tries = net->nfwd < 3 ? 3 : net->nfwd;
+	/* a client with upstreams of its own (--dns) asks those */
+	addr_t who;
+	const addr_t *client = peer;
+	if (conn >= 0) {
+		socklen_t wl = sizeof who;
+		memset(&who, 0, sizeof who);
+		client = getpeername(conns[conn]->fd, &who.sa, &wl) == 0 ? &who : NULL;
+	}
+	p->nfwd = 0;
+	for (int i = 0; client && i < net->nsfwd && p->nfwd < MAX_FORWARDERS; i++) {
+		const addr_t *c = &net->sfwd[i].client;
+		if (c->sa.sa_family == client->sa.sa_family &&
+		    (c->sa.sa_family == AF_INET ? memcmp(&c->in4.sin_addr, &client->in4.sin_addr, 4) == 0
+						: memcmp(&c->in6.sin6_addr, &client->in6.sin6_addr, 16) == 0))
+			p->fwd[p->nfwd++] = net->sfwd[i].fwd;
+	}
+	if (p->nfwd == 0) {
+		memcpy(p->fwd, net->fwd, sizeof p->fwd);
+		p->nfwd = net->nfwd;
+	}
+	p->max_tries = p->nfwd < 3 ? 3 : p->nfwd;
 	p->deadline = now_ms() + FORWARD_MS;
 	pend[slot] = p;
 	next_try(slot);

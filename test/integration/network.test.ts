@@ -167,6 +167,32 @@ describe('user-defined networks', () => {
     e.ok(['rm', '-f', 'site']);
   });
 
+  it('--dns on a user network: hull-dns forwards other names to those servers, and still answers its own', async () => {
+    // a fake upstream in another process (this one blocks in spawnSync): every A query is 192.0.2.99
+    const upstream = spawn(process.execPath, ['-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      s.on('message', (q, from) => {
+        let end = 12; while (q[end]) end += q[end] + 1; end += 5;
+        const head = Buffer.from(q.subarray(0, 12)); head.writeUInt16BE(0x8180, 2); head.writeUInt16BE(1, 6);
+        const answer = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 99]);
+        s.send(Buffer.concat([head, q.subarray(12, end), answer]), from.port, from.address);
+      });
+      s.bind(53, '127.0.0.77', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => upstream.stdout!.once('data', r));
+      web('named', ['--network', 'front']);
+      const r = e.run(['run', '--rm', '--network', 'front', '--dns', '127.0.0.77', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; nslookup far.example.test; nslookup named']);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const gw = JSON.parse(e.ok(['network', 'inspect', 'front']))[0].IPAM.Config[0].Gateway;
+      assert.match(r.stdout, new RegExp(`^nameserver ${gw.replaceAll('.', '\\.')}$`, 'm'));
+      assert.match(r.stdout, /Name:\s+far\.example\.test\nAddress: 192\.0\.2\.99/);
+      assert.match(r.stdout, new RegExp(`Name:\\s+named\\nAddress: ${inspect('named').NetworkSettings.Networks.front.IPAddress.replaceAll('.', '\\.')}`));
+      e.ok(['rm', '-f', 'named']);
+    } finally {
+      upstream.kill();
+    }
+  });
+
   it('connect and disconnect a running container', () => {
     e.ok(['network', 'create', 'late']);
     e.ok(['run', '-d', '--name', 'hopper', '--network', 'front', 'busybox', 'sleep', '1000']);

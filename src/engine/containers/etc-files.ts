@@ -55,9 +55,10 @@ export function resolvConf(c: Container, embeddedDns: string[] = []): string {
     else if (key === 'options') options = rest;
     else if (line.trim() && !line.trim().startsWith('#')) other.push(line.trim());
   }
-  if (c.HostConfig.Dns.length) nameservers = c.HostConfig.Dns;
-  // on a user-defined network, hull-dns answers (other containers' names) and forwards to the host's resolvers
-  else if (embeddedDns.length) nameservers = embeddedDns;
+  // on a user-defined network, hull-dns answers (other containers' names) and forwards the rest
+  // to the container's --dns servers, or the host's resolvers
+  if (embeddedDns.length) nameservers = embeddedDns;
+  else if (c.HostConfig.Dns.length) nameservers = c.HostConfig.Dns;
   else if (nameservers.length === 0 && !hostNet) nameservers = ['8.8.8.8', '8.8.4.4'];
   if (c.HostConfig.DnsSearch.length) search = c.HostConfig.DnsSearch.filter((s) => s !== '.');
   if (c.HostConfig.DnsOptions.length) options = c.HostConfig.DnsOptions;

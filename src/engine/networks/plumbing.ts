@@ -309,8 +309,13 @@ export function refreshDns(env: ContainerEnv, changed: Network[]): void {
         }
       }
     }
+    // a container's --dns servers are its upstreams, as docker's embedded DNS forwards to them
+    const clientForward = n.Internal ? [] : members.flatMap((e) => {
+      const servers = env.containers.get(e.container)?.HostConfig.Dns ?? [];
+      return servers.length ? [e.ip4, e.ip6].filter((x): x is string => !!x).map((client) => ({ client, forward: servers.slice(0, 8) })) : [];
+    });
     if (!records.length) removeNetworkDns(dir, n.Id);
-    else writeNetworkDns(dir, n.Id, { listen: n.IPAM.Config.map((p) => p.Gateway!).filter(Boolean), forward: n.Internal ? [] : forward, records });
+    else writeNetworkDns(dir, n.Id, { listen: n.IPAM.Config.map((p) => p.Gateway!).filter(Boolean), forward: n.Internal ? [] : forward, records, clientForward });
   }
   if (existsSync(dir)) notifyDns(dir, dnsBinary());
 }

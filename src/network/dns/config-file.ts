@@ -22,6 +22,8 @@ export interface NetworkDns {
   forward: string[];
   /** A/AAAA answers; the first record of an address is its PTR answer, so list a container's name first. */
   records: DnsRecord[];
+  /** Upstreams of one client instead of `forward` (a container's --dns). */
+  clientForward?: { client: string; forward: string[] }[];
 }
 
 /** native/dns.c's limits: past them it ignores lines, so they are refused here instead. */
@@ -80,6 +82,14 @@ function render(networkId: string, dns: NetworkDns): string {
   for (const f of dns.forward) {
     if (typeof f !== 'string' || !isForwarder(f)) fail(networkId, `forwarder ${JSON.stringify(f)} is not an IP address with an optional #port`);
     lines.push(`forward ${f}`);
+  }
+  for (const cf of dns.clientForward ?? []) {
+    if (typeof cf?.client !== 'string' || !isPlainIP(cf.client)) fail(networkId, `client ${JSON.stringify(cf?.client)} is not an IP address`);
+    if (!Array.isArray(cf.forward) || cf.forward.length > MAX_FORWARD) fail(networkId, `client ${cf.client}: expected at most ${MAX_FORWARD} forwarders`);
+    for (const f of cf.forward) {
+      if (typeof f !== 'string' || !isForwarder(f)) fail(networkId, `client ${cf.client}: forwarder ${JSON.stringify(f)} is not an IP address with an optional #port`);
+      lines.push(`forward ${f} ${cf.client}`);
+    }
   }
   for (const r of dns.records) {
     if (typeof r?.name !== 'string' || !isDnsName(r.name)) fail(networkId, `record name ${JSON.stringify(r?.name)} is not a DNS name`);
