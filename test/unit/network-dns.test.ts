@@ -1,9 +1,12 @@
-// The pure parts of src/network/dns/: the host's resolvers from resolv.conf, and what counts as
-// a name and a forwarder in hull-dns's files.
+// The pure parts of src/network/dns/: the host's resolvers from resolv.conf, what counts as a
+// name and a forwarder in hull-dns's files, and the lines those files get.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDnsName } from '../../src/network/dns/index.ts';
-import { isForwarder } from '../../src/network/dns/config-file.ts';
+import { isForwarder, writeNetworkDns } from '../../src/network/dns/config-file.ts';
 import { hostForwarders } from '../../src/network/dns/host-resolvers.ts';
 
 test('hostForwarders: nameserver lines in order, as glibc reads them', () => {
@@ -44,5 +47,25 @@ test('isDnsName: what hull-dns can serve', () => {
   }
   for (const bad of ['', '.', 'a..b', '.a', 'x'.repeat(64), 'we b', 'web\n', 'tab\there', 'é', `${'a'.repeat(63)}.`.repeat(4)]) {
     assert.ok(!isDnsName(bad), JSON.stringify(bad));
+  }
+});
+
+test('writeNetworkDns: scoped records and a client\'s own upstreams are lines hull-dns reads; bad ones are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hull-dns-unit-'));
+  try {
+    writeNetworkDns(dir, 'n1', {
+      listen: ['10.1.0.1'], forward: ['192.0.2.53'],
+      records: [{ name: 'web', ip: '10.1.0.2' }, { name: 'db', ip: '10.2.0.3', client: '10.1.0.2' }],
+      clientForward: [{ client: '10.1.0.2', forward: ['192.0.2.1', '192.0.2.2#5353'] }],
+    });
+    const lines = readFileSync(join(dir, 'n1'), 'utf8').split('\n');
+    for (const want of ['listen 10.1.0.1', 'forward 192.0.2.53', 'forward 192.0.2.1 10.1.0.2', 'forward 192.0.2.2#5353 10.1.0.2', 'record web 10.1.0.2', 'record db 10.2.0.3 10.1.0.2']) {
+      assert.ok(lines.includes(want), `${want} in ${lines.join(' | ')}`);
+    }
+    assert.throws(() => writeNetworkDns(dir, 'n2', { listen: ['10.1.0.1'], forward: [], records: [{ name: 'x', ip: '10.1.0.2', client: 'nope' }] }), /client "nope" is not an IP address/);
+    assert.throws(() => writeNetworkDns(dir, 'n2', { listen: ['10.1.0.1'], forward: [], records: [], clientForward: [{ client: '10.1.0.2', forward: ['x y'] }] }), /forwarder "x y"/);
+    assert.deepEqual(readdirSync(dir), ['n1']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
