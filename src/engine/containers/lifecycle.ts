@@ -166,8 +166,10 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
     if (now.State.Status === 'removing') throw new Error('container is marked for removal and cannot be started');
     // docker counts a restarting container as running: starting it again does nothing
     if (now.State.Running || now.State.Restarting) return undefined;
+    // a restart by the policy that a user's stop overtook between its backoff and this start
+    if (o.byPolicy && now.StoppedByUser) return undefined;
     // Mark the start as ours: if this process dies half way, the next command sees a dead starter and tears down.
-    c = env.containers.transition(now.Id, (x) => !x.State.Running && !x.State.Restarting && x.ShimPid === 0, (x) => {
+    c = env.containers.transition(now.Id, (x) => !x.State.Running && !x.State.Restarting && x.ShimPid === 0 && !(o.byPolicy && x.StoppedByUser), (x) => {
       x.ShimPid = process.pid;
       x.ShimStart = processStart(process.pid) ?? '';
     });
@@ -571,8 +573,17 @@ export async function stopContainer(env: ContainerEnv, c: Container, timeout?: n
     });
     return;
   }
-  if (!c.State.Running) return;
+  // the user's stop wins over a restart by the policy that is about to start it
   env.containers.transition(c.Id, () => true, (x) => (x.StoppedByUser = true));
+  if (!c.State.Running && c.ShimPid > 0 && c.ShimPid !== process.pid && sameProcess(c.ShimPid, c.ShimStart)) {
+    // a start under way (a restart, or another command's start): let it finish, then stop what it started
+    await starterDone(env, c);
+    const now = env.containers.get(c.Id);
+    if (!now) return;
+    if (now.State.Running) return stopContainer(env, now, timeout, signal);
+    if (now.State.Restarting) return stopContainer(env, now, timeout, signal);
+  }
+  if (!c.State.Running) return;
   const secs = timeout ?? c.Config.StopTimeout ?? 10;
   const store = runtimeStore(env);
   if (c.State.Paused) runtimeResume(store, c.Id);
