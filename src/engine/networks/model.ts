@@ -47,8 +47,6 @@ export interface EndpointSettings {
 /** Docker's option naming the bridge device of a network. */
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
-/** Set by hull on networks whose subnets it picked itself: those may move to a free subnet while unused. */
-export const AUTO_SUBNET_LABEL = 'hull.auto-subnet';
 
 export function emptyEndpoint(networkId: string): EndpointSettings {
   return {

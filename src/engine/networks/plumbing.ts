@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transaction } from '../../image/store/metadata.ts';
-import { formatPrefix, parsePrefix } from '../../network/cidr.ts';
+import { formatPrefix, overlaps, parsePrefix } from '../../network/cidr.ts';
 import { checkNftables, Firewall } from '../../network/firewall/index.ts';
 import { dnsBinary, hostForwarders, notifyDns, removeNetworkDns, writeNetworkDns, type DnsRecord } from '../../network/dns/index.ts';
 import { createNetns, removeNetns } from '../../network/netns.ts';
@@ -13,7 +13,7 @@ import { attachVeth, deleteLink, detachVeth, ensureBridge, linkExists } from '..
 import { loadEngineConfig } from '../config.ts';
 import type { ContainerEnv } from '../containers/lifecycle.ts';
 import type { Container } from '../containers/model.ts';
-import { allocate, hostRoutes, macFor, pickSubnet, DEFAULT_POOLS } from './ipam.ts';
+import { allocate, completePool, DEFAULT_POOLS, hostRoutes, macFor, pickSubnet } from './ipam.ts';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, type Network } from './model.ts';
 import { rootTag, type Endpoint } from './store.ts';
 import { publishedPorts, type PortMap } from './ports.ts';
@@ -89,7 +89,7 @@ export function bridgeUp(env: ContainerEnv, n: Network): void {
  */
 function movedIfClashing(env: ContainerEnv, n: Network, dev: string): Network {
   const routes = hostRoutes([dev]);
-  const clash = n.IPAM.Config.map((p) => parsePrefix(p.Subnet)).flatMap((s) => routes.filter((r) => r.prefix.family === s.family && overlapsPrefix(r.prefix, s)).map((r) => ({ s, r })));
+  const clash = n.IPAM.Config.map((p) => parsePrefix(p.Subnet)).flatMap((s) => routes.filter((r) => overlaps(r.prefix, s)).map((r) => ({ s, r })));
   if (!clash.length) return n;
   const cfg = loadEngineConfig();
   const movable = n.Name === 'bridge' && !cfg.bip && !env.networks.endpoints(n.Id).some((e) => e.ip4 || e.ip6);
@@ -97,17 +97,9 @@ function movedIfClashing(env: ContainerEnv, n: Network, dev: string): Network {
   if (!movable) throw new Error(`network ${n.Name}: its subnet ${formatPrefix(s)} overlaps ${formatPrefix(r.prefix)}, which the host routes through ${r.dev}`);
   const taken = [...routes.map((x) => x.prefix), ...env.networks.list().filter((x) => x.Id !== n.Id).flatMap((x) => x.IPAM.Config.map((p) => parsePrefix(p.Subnet)))];
   const subnet = pickSubnet(cfg.defaultAddressPools.length ? cfg.defaultAddressPools : DEFAULT_POOLS, taken);
-  const gw = { ...subnet, value: subnet.value + 1n };
-  const moved: Network = { ...n, IPAM: { ...n.IPAM, Config: [{ Subnet: formatPrefix(subnet), Gateway: formatPrefix(gw).split('/')[0]! }] } };
+  const moved: Network = { ...n, IPAM: { ...n.IPAM, Config: [completePool({ Subnet: formatPrefix(subnet) })] } };
   env.networks.update(moved);
   return moved;
-}
-
-function overlapsPrefix(a: { value: bigint; bits: number; family: 4 | 6 }, b: { value: bigint; bits: number; family: 4 | 6 }): boolean {
-  const bits = Math.min(a.bits, b.bits);
-  const w = a.family === 4 ? 32 : 128;
-  const shift = BigInt(w - bits);
-  return a.value >> shift === b.value >> shift;
 }
 
 /**
