@@ -291,7 +291,12 @@ export async function start(store: StateStore, id: string): Promise<void> {
   } finally {
     closeSync(fd);
   }
-  unlinkSync(fifo);
+  try {
+    unlinkSync(fifo);
+  } catch (e) {
+    // a container that ran and exited at once may already have been deleted (its exit command did it)
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
   if (initExe !== undefined) await waitForExec(saved.pid, initExe);
   for (const hook of spec.hooks?.poststart ?? []) {
     await runHooks('poststart', [hook], { ...state, status: 'running' }).catch((e: Error) => warn(e.message));
