@@ -180,6 +180,16 @@ static socklen_t addr_len(const addr_t *a)
 	return a->sa.sa_family == AF_INET ? sizeof a->in4 : sizeof a->in6;
 }
 
+/* The same host: family and address, whatever the ports. */
+static int same_host(const addr_t *a, const addr_t *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	return a->sa.sa_family == AF_INET6 && memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
 static int addr_equal(const addr_t *a, const addr_t *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)
@@ -262,8 +272,7 @@ static size_t name_to_wire(const char *s, uint8_t w[255])
 struct record {
 	uint8_t v6;
 	uint8_t ip[16];
-	uint8_t scoped, cv6;           /* visible only to queries from the client address cip */
-	uint8_t cip[16];
+	addr_t client;                 /* AF_UNSPEC, or the only client this record answers */
 	uint8_t wlen;
 	uint32_t name;                 /* offset of the lowercase wire name in the network's names */
 };
@@ -350,14 +359,9 @@ static int add_record(struct network *n, const uint8_t *w, size_t wlen, const ad
 		memcpy(r->ip, &ip->in6.sin6_addr, 16);
 	else
 		memcpy(r->ip, &ip->in4.sin_addr, 4);
-	if (client) {
-		r->scoped = 1;
-		r->cv6 = client->sa.sa_family == AF_INET6;
-		if (r->cv6)
-			memcpy(r->cip, &client->in6.sin6_addr, 16);
-		else
-			memcpy(r->cip, &client->in4.sin_addr, 4);
-	}
+	r->client.sa.sa_family = AF_UNSPEC;
+	if (client)
+		r->client = *client;
 	r->wlen = (uint8_t)wlen;
 	r->name = (uint32_t)n->nlen;
 	memcpy(n->names + n->nlen, w, wlen);
@@ -996,15 +1000,7 @@ enum { DROP, REPLY, FORWARD };
 /* A record answers every client, or (scoped) only the one it names. */
 static int visible(const struct record *r, const addr_t *peer)
 {
-	if (!r->scoped)
-		return 1;
-	if (!peer)
-		return 0;
-	if (peer->sa.sa_family == AF_INET)
-		return !r->cv6 && memcmp(r->cip, &peer->in4.sin_addr, 4) == 0;
-	if (peer->sa.sa_family == AF_INET6)
-		return r->cv6 && memcmp(r->cip, &peer->in6.sin6_addr, 16) == 0;
-	return 0;
+	return r->client.sa.sa_family == AF_UNSPEC || (peer && same_host(&r->client, peer));
 }
 
 static int answer(const struct network *net, const addr_t *peer, const uint8_t *m, size_t len, int tcp, uint8_t *out,
@@ -1211,13 +1207,9 @@ static void forward(const struct network *net, const uint8_t *m, size_t len, con
 		client = getpeername(conns[conn]->fd, &who.sa, &wl) == 0 ? &who : NULL;
 	}
 	p->nfwd = 0;
-	for (int i = 0; client && i < net->nsfwd && p->nfwd < MAX_FORWARDERS; i++) {
-		const addr_t *c = &net->sfwd[i].client;
-		if (c->sa.sa_family == client->sa.sa_family &&
-		    (c->sa.sa_family == AF_INET ? memcmp(&c->in4.sin_addr, &client->in4.sin_addr, 4) == 0
-						: memcmp(&c->in6.sin6_addr, &client->in6.sin6_addr, 16) == 0))
+	for (int i = 0; client && i < net->nsfwd && p->nfwd < MAX_FORWARDERS; i++)
+		if (same_host(&net->sfwd[i].client, client))
 			p->fwd[p->nfwd++] = net->sfwd[i].fwd;
-	}
 	if (p->nfwd == 0) {
 		memcpy(p->fwd, net->fwd, sizeof p->fwd);
 		p->nfwd = net->nfwd;
