@@ -30,6 +30,7 @@ import type { EndpointSettings } from '../networks/model.ts';
 import type { NetworkStore } from '../networks/store.ts';
 import { etcNetwork, networksToJoin } from '../networks/join.ts';
 import { setUpSandbox, tearDownSandbox } from '../networks/plumbing.ts';
+import { checkPublishedPorts } from '../networks/ports.ts';
 
 export interface ContainerEnv {
   images: ImageStore;
@@ -73,6 +74,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   }
   checkCommand(config);
   checkHostConfig(hc);
+  checkPublishedPorts({ Config: config, HostConfig: hc });
   const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (hc.RestartPolicy.Name && hc.RestartPolicy.Name !== 'no' && hc.AutoRemove) throw new Error('conflicting options: cannot specify both --restart and --rm');
   // what inspect shows for values left unset, as docker fills them in

@@ -85,12 +85,13 @@ export function ensureBuiltinNetworks(env: ContainerEnv, cfg: EngineConfig): voi
   });
 }
 
-function checkLabels(labels: Record<string, string> | undefined): Record<string, string> {
-  if (labels === undefined || labels === null) return {};
-  if (typeof labels !== 'object' || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string')) {
-    throw new NetworkError('invalid labels: expected an object of strings');
+/** An API body's Labels or Options: an object of strings. */
+function stringMap(value: Record<string, string> | undefined, what: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new NetworkError(`invalid ${what}: expected an object of strings`);
   }
-  return { ...labels };
+  return { ...value };
 }
 
 /** `network create`: the row, then the bridge and its firewall rules; a failure leaves neither. */
@@ -103,8 +104,8 @@ export function createNetwork(env: ContainerEnv, cfg: EngineConfig, req: Network
   if (driver === 'host' || driver === 'null') throw new NetworkError(`only one instance of "${driver}" network is allowed`, 403);
   if (driver !== 'bridge') throw new NetworkError(`plugin "${driver}" not found`, 404);
   if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NetworkError(`plugin "${req.IPAM.Driver}" not found`, 404);
-  const options = checkLabels(req.Options);
-  const labels = checkLabels(req.Labels);
+  const options = stringMap(req.Options, 'options');
+  const labels = stringMap(req.Labels, 'labels');
   const id = newNetworkId();
   const dev = options[BRIDGE_NAME_OPTION] ?? `hull-${id.slice(0, 10)}`;
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(dev)) throw new NetworkError(`invalid bridge name "${dev}": at most 15 of [a-zA-Z0-9_.-]`);
@@ -141,7 +142,7 @@ export function createNetwork(env: ContainerEnv, cfg: EngineConfig, req: Network
   if (enable6) config.push(v6[0] ?? completePool({ Subnet: formatPrefix(randomUlaSubnet()) }));
   const n: Network = {
     Name: req.Name, Id: id, Created: now(), Scope: 'local', Driver: 'bridge', EnableIPv4: enable4, EnableIPv6: enable6,
-    IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: config }, Internal: req.Internal === true,
+    IPAM: { Driver: 'default', Options: req.IPAM?.Options ? stringMap(req.IPAM.Options, 'IPAM options') : null, Config: config }, Internal: req.Internal === true,
     Attachable: req.Attachable === true, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Options: { ...options, [BRIDGE_NAME_OPTION]: dev, [MTU_OPTION]: mtu }, Labels: labels,
   };

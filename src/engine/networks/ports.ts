@@ -50,14 +50,19 @@ interface Wanted {
   range: [number, number] | null;
 }
 
-function wantedPorts(c: Container): Wanted[] {
+/** Checks a new container's published ports (PortBindings, -P), so that a bad one fails create rather than start. */
+export function checkPublishedPorts(c: Pick<Container, 'Config' | 'HostConfig'>): void {
+  wantedPorts(c);
+}
+
+function wantedPorts(c: Pick<Container, 'Config' | 'HostConfig'>): Wanted[] {
   const out: Wanted[] = [];
   const bindings = c.HostConfig.PortBindings ?? {};
   const keys = new Set(Object.keys(bindings));
   if (c.HostConfig.PublishAllPorts) for (const k of Object.keys(c.Config.ExposedPorts ?? {})) keys.add(k);
   for (const key of keys) {
     const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
-    if (!m) throw new Error(`invalid port specification: "${key}"`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new Error(`invalid port specification: "${key}"`);
     const proto = (m[2] ?? 'tcp') as 'tcp' | 'udp' | 'sctp';
     if (proto === 'sctp') throw new Error(`publishing sctp ports is not supported: ${key}`);
     const list = bindings[key]?.length ? bindings[key]! : [{ HostIp: '', HostPort: '' }];
