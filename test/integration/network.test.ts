@@ -201,6 +201,10 @@ describe('user-defined networks', () => {
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
     assert.equal(e.run(['run', '--rm', '--network', 'late', 'busybox', 'ping', '-c', '1', '-W', '5', 'hop']).status, 0);
     assert.equal(e.ok(['exec', 'hopper', 'sh', '-c', 'ls /sys/class/net | grep -c eth']), '2');
+    // leaving eth0's network and joining it again fills the gap instead of clashing with eth1
+    e.ok(['network', 'disconnect', 'front', 'hopper']);
+    e.ok(['network', 'connect', 'front', 'hopper']);
+    assert.equal(e.ok(['exec', 'hopper', 'sh', '-c', 'ls /sys/class/net | grep eth | sort | tr "\\n" " "']), 'eth0 eth1');
     e.ok(['network', 'disconnect', 'late', 'hopper']);
     assert.equal(inspect('hopper').NetworkSettings.Networks.late, undefined);
     assert.equal(e.ok(['exec', 'hopper', 'sh', '-c', 'ls /sys/class/net | grep -c eth']), '1');

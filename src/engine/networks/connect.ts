@@ -1,20 +1,27 @@
 // `network connect` and `network disconnect`: a created container only changes its record; a
 // running one also gets (or loses) its veth, address and DNS names at once.
 import { transaction } from '../../image/store/metadata.ts';
-import { parsePrefix } from '../../network/cidr.ts';
+import { RouteSocket } from '../../network/netlink/route.ts';
 import { detachVeth } from '../../network/veth.ts';
 import type { ContainerEnv } from '../containers/lifecycle.ts';
 import type { Container } from '../containers/model.ts';
 import { joinEndpoint } from './join.ts';
 import { NetworkError } from './manage.ts';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, type EndpointSettings } from './model.ts';
-import { addressEndpoints, attachFresh, bridgeUp, hasDns, netnsPath, refreshDns, releaseAddresses, vethName } from './plumbing.ts';
+import { addressEndpoints, attachFresh, endpointAddresses, bridgeUp, hasDns, netnsPath, refreshDns, releaseAddresses, vethName } from './plumbing.ts';
 
 function checkMode(c: Container): void {
   const mode = c.HostConfig.NetworkMode;
   if (mode === 'host') throw new NetworkError('container cannot be disconnected from host network or connected to host network', 403);
   if (mode === 'none') throw new NetworkError('container cannot be connected to multiple networks with one of the networks in private (none) mode', 403);
   if (mode.startsWith('container:')) throw new NetworkError('container sharing network namespace with another container or host cannot be connected to any other network', 403);
+}
+
+/** The first ethN the container does not have: a disconnect may have left a gap. */
+function freeEthName(netns: string): string {
+  using s = RouteSocket.open(netns);
+  const names = new Set(s.listLinks().map((l) => l.name));
+  for (let i = 0; ; i++) if (!names.has(`eth${i}`)) return `eth${i}`;
 }
 
 export function connectContainer(env: ContainerEnv, netRef: string, containerRef: string, asked: Partial<EndpointSettings> = {}): void {
@@ -32,15 +39,11 @@ export function connectContainer(env: ContainerEnv, netRef: string, containerRef
     bridgeUp(env, n);
     const e = env.networks.containerEndpoints(c.Id).find((x) => x.network === n.Id)!;
     const [addressed] = addressEndpoints(env, c, [e]);
-    const addresses = n.IPAM.Config.map((p) => {
-      const fam = parsePrefix(p.Subnet).family;
-      return `${fam === 6 ? addressed!.ip6 : addressed!.ip4}/${parsePrefix(p.Subnet).bits}`;
-    });
-    const taken = env.networks.containerEndpoints(c.Id).length - 1;
+    const netns = netnsPath(env, c.Id);
     attachFresh({
-      hostName: vethName(c.Id, n.Id), bridge: n.Options[BRIDGE_NAME_OPTION]!, netnsPath: netnsPath(env, c.Id),
-      ifname: `eth${taken}`, mtu: Number(n.Options[MTU_OPTION] ?? 1500), mac: addressed!.settings.MacAddress,
-      addresses, gateways: [],
+      hostName: vethName(c.Id, n.Id), bridge: n.Options[BRIDGE_NAME_OPTION]!, netnsPath: netns,
+      ifname: freeEthName(netns), mtu: Number(n.Options[MTU_OPTION] ?? 1500), mac: addressed!.settings.MacAddress,
+      addresses: endpointAddresses(n, addressed!), gateways: [],
     });
     if (hasDns(n)) refreshDns(env, [n]);
   } catch (err) {

@@ -9,6 +9,7 @@ import { formatPrefix, overlaps, parsePrefix } from '../../network/cidr.ts';
 import { checkNftables, Firewall } from '../../network/firewall/index.ts';
 import { dnsBinary, hostForwarders, notifyDns, removeNetworkDns, writeNetworkDns, type DnsRecord } from '../../network/dns/index.ts';
 import { createNetns, removeNetns } from '../../network/netns.ts';
+import { NetlinkError } from '../../network/netlink/message.ts';
 import { attachVeth, deleteLink, detachVeth, ensureBridge, linkExists } from '../../network/veth.ts';
 import { loadEngineConfig } from '../config.ts';
 import type { ContainerEnv } from '../containers/lifecycle.ts';
@@ -195,10 +196,7 @@ export async function setUpSandbox(env: ContainerEnv, c: Container): Promise<San
     let routed = false;
     addressed.forEach((e, i) => {
       const n = networks[i]!;
-      const addresses = n.IPAM.Config.map((p) => {
-        const v6 = parsePrefix(p.Subnet).family === 6;
-        return `${v6 ? e.ip6 : e.ip4}/${parsePrefix(p.Subnet).bits}`;
-      });
+      const addresses = endpointAddresses(n, e);
       // the first network that leads out gives the default routes
       const gateways = !routed && !n.Internal ? n.IPAM.Config.map((p) => p.Gateway!).filter(Boolean) : [];
       if (gateways.length) routed = true;
@@ -218,10 +216,26 @@ export async function setUpSandbox(env: ContainerEnv, c: Container): Promise<San
   }
 }
 
-/** attachVeth, after deleting a host end of that name that an earlier run of the container left. */
+/** An endpoint's addresses with their networks' prefix lengths, as the container's link gets them. */
+export function endpointAddresses(n: Network, e: Endpoint): string[] {
+  return n.IPAM.Config.map((p) => {
+    const subnet = parsePrefix(p.Subnet);
+    return `${subnet.family === 6 ? e.ip6 : e.ip4}/${subnet.bits}`;
+  });
+}
+
+/**
+ * attachVeth; a host end of that name that an earlier run of the container left (its netns is
+ * still held somewhere) is deleted and the attach tried again.
+ */
 export function attachFresh(o: Parameters<typeof attachVeth>[0]): void {
-  detachVeth(o.hostName);
-  attachVeth(o);
+  try {
+    attachVeth(o);
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.code === 'EEXIST') || !linkExists(o.hostName)) throw e;
+    detachVeth(o.hostName);
+    attachVeth(o);
+  }
   // a container reaching its own published port sends the packet back out of the port it came in by
   try {
     writeFileSync(`/sys/class/net/${o.hostName}/brport/hairpin_mode`, '1');
