@@ -7,38 +7,11 @@ import { ContainerPaths } from '../../engine/containers/paths.ts';
 import { AttachClient } from '../../engine/containers/shim.ts';
 import { detachSequence, streamContainer } from '../container-io.ts';
 import { CliError } from '../context.ts';
-import { goQuote, parseBool } from '../go-strconv.ts';
+import { pflagBooleans } from '../pflag-bool.ts';
 import { clientError, daemonError } from './daemon-error.ts';
 import type { Verb } from './verb.ts';
 
 const BOOLEANS = new Map([['--sig-proxy', 'Proxy all received signals to the process'], ['--no-stdin', 'Do not attach STDIN']]);
-
-/** pflag's "--sig-proxy=false" as commander's "--no-sig-proxy" (and "--no-stdin=false" as nothing). */
-function pflagBooleans(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--' || !arg.startsWith('-')) {
-      out.push(...args.slice(i));
-      break;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (eq < 0 || !BOOLEANS.has(name)) {
-      out.push(arg);
-      continue;
-    }
-    let on: boolean;
-    try {
-      on = parseBool(arg.slice(eq + 1));
-    } catch (e) {
-      throw new CliError(`invalid argument ${goQuote(arg.slice(eq + 1))} for ${goQuote(name)} flag: ${(e as Error).message}`, 125);
-    }
-    if (name === '--sig-proxy') out.push(on ? '--sig-proxy' : '--no-sig-proxy');
-    else if (on) out.push(name);
-  }
-  return out;
-}
 
 export const attach: Verb = {
   names: ['attach', 'container attach'],
@@ -50,8 +23,11 @@ export const attach: Verb = {
       .option('--no-stdin', BOOLEANS.get('--no-stdin')!)
       .option('--sig-proxy', BOOLEANS.get('--sig-proxy')!, true)
       .option('--no-sig-proxy', 'Do not proxy signals');
-    const parseOptions = cmd.parseOptions.bind(cmd);
-    cmd.parseOptions = (args: string[]) => parseOptions(pflagBooleans(args));
+    // "--no-stdin=false" is no flag at all
+    pflagBooleans(cmd, {
+      '--sig-proxy': { label: '--sig-proxy', on: '--sig-proxy', off: '--no-sig-proxy' },
+      '--no-stdin': { label: '--no-stdin', on: '--no-stdin', off: null },
+    });
   },
   async run(ctx, args, opts) {
     const env = ctx.containerEnv();

@@ -1,35 +1,10 @@
 // `hull commit [-a AUTHOR] [-c CHANGE]... [-m MESSAGE] [-p|--pause=false] CONTAINER [REPOSITORY[:TAG]]`
 import { commitContainer } from '../../engine/containers/commit.ts';
 import { ReferenceError } from '../../image/reference.ts';
-import { CliError, write } from '../context.ts';
-import { goQuote, parseBool } from '../go-strconv.ts';
+import { write } from '../context.ts';
+import { pflagBooleans } from '../pflag-bool.ts';
 import { clientError, daemonError } from './daemon-error.ts';
 import { collect, type Verb } from './verb.ts';
-
-/** pflag's "--pause=false" and "-p=false" as commander's "--no-pause". */
-function pflagPause(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const m = /^(--pause|-p)=(.*)$/.exec(arg);
-    if (!m) {
-      out.push(arg);
-      continue;
-    }
-    let on: boolean;
-    try {
-      on = parseBool(m[2]!);
-    } catch (e) {
-      throw new CliError(`invalid argument ${goQuote(m[2]!)} for "-p, --pause" flag: ${(e as Error).message}`, 125);
-    }
-    out.push(on ? '--pause' : '--no-pause');
-  }
-  return out;
-}
 
 export const commit: Verb = {
   names: ['commit', 'container commit'],
@@ -43,8 +18,8 @@ export const commit: Verb = {
       .option('-m, --message <string>', 'Commit message')
       .option('-p, --pause', 'Pause container during commit', true)
       .option('--no-pause', 'Do not pause the container during commit');
-    const parseOptions = cmd.parseOptions.bind(cmd);
-    cmd.parseOptions = (args: string[]) => parseOptions(pflagPause(args));
+    const pause = { label: '-p, --pause', on: '--pause', off: '--no-pause' };
+    pflagBooleans(cmd, { '--pause': pause, '-p': pause });
   },
   async run(ctx, args, opts) {
     const env = ctx.containerEnv();

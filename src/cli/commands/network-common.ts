@@ -8,7 +8,8 @@ import { reconcile } from '../../engine/containers/lifecycle.ts';
 import { ensureBuiltinNetworks, inspectNetwork } from '../../engine/networks/manage.ts';
 import type { Network } from '../../engine/networks/model.ts';
 import { goMap } from '../format/render.ts';
-import { goQuote, parseBool, readCsvRecord } from '../go-strconv.ts';
+import { goQuote, readCsvRecord } from '../go-strconv.ts';
+import { pflagBooleans } from '../pflag-bool.ts';
 import { CliError, type Context } from '../context.ts';
 
 /** The stores, after the reconcile every command does first, with bridge, host and none in place. */
@@ -51,33 +52,7 @@ export function boolFlags(cmd: Command, flags: { name: string; help: string }[])
     cmd.option(`--${f.name}`, f.help);
     cmd.addOption(new Option(`--no-${f.name}`).hideHelp());
   }
-  const names = new Set(flags.map((f) => `--${f.name}`));
-  const parseOptions = cmd.parseOptions.bind(cmd);
-  cmd.parseOptions = (args: string[]) => {
-    const out: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i]!;
-      if (arg === '--') {
-        out.push(...args.slice(i));
-        break;
-      }
-      const eq = arg.indexOf('=');
-      const flag = eq < 0 ? arg : arg.slice(0, eq);
-      if (eq < 0 || !names.has(flag)) {
-        out.push(arg);
-        continue;
-      }
-      const text = arg.slice(eq + 1);
-      let on: boolean;
-      try {
-        on = parseBool(text);
-      } catch (err) {
-        throw flagError(text, flag, (err as Error).message);
-      }
-      out.push(on ? flag : `--no-${flag.slice(2)}`);
-    }
-    return parseOptions(out);
-  };
+  pflagBooleans(cmd, Object.fromEntries(flags.map((f) => [`--${f.name}`, { label: `--${f.name}`, on: `--${f.name}`, off: `--no-${f.name}` }])));
 }
 
 /** Go's time.Time in JSON (RFC 3339 with nanoseconds, trailing zeros dropped), from an ISO string. */
