@@ -595,22 +595,6 @@ static int load_config(struct config *c)
 			c->listen[c->nlisten++].net = i;
 		}
 	}
-	/* A forwarder that is one of our own addresses would send questions round in a circle. */
-	for (int i = 0; i < c->nnets; i++) {
-		struct network *n = &c->nets[i];
-		for (int f = 0; f < n->nfwd;) {
-			int ours = 0;
-			for (int k = 0; k < c->nlisten && !ours; k++)
-				ours = addr_equal(&c->listen[k].addr, &n->fwd[f]);
-			if (!ours) {
-				f++;
-				continue;
-			}
-			say("%s: a forwarder is one of hull-dns's own addresses, ignored", n->id);
-			memmove(&n->fwd[f], &n->fwd[f + 1], (size_t)(n->nfwd - f - 1) * sizeof n->fwd[0]);
-			n->nfwd--;
-		}
-	}
 	return count;
 }
 

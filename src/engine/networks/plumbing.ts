@@ -290,7 +290,10 @@ export function refreshDns(env: ContainerEnv, changed: Network[]): void {
   }
   const networks = [...byId.values()];
   const dir = dnsDir(env);
-  const forward = hostForwarders();
+  // an upstream that is one of hull-dns's own addresses (a gateway) would send questions round in a circle
+  const gateways = new Set(env.networks.list().flatMap((x) => x.IPAM.Config.map((p) => p.Gateway)));
+  const upstreams = (list: string[]) => list.filter((f) => !gateways.has(f.replace(/#\d+$/, '')));
+  const forward = upstreams(hostForwarders());
   for (const n of networks) {
     const records: DnsRecord[] = [];
     const members = env.networks.endpoints(n.Id);
@@ -317,7 +320,7 @@ export function refreshDns(env: ContainerEnv, changed: Network[]): void {
     }
     // a container's --dns servers are its upstreams, as docker's embedded DNS forwards to them
     const clientForward = n.Internal ? [] : members.flatMap((e) => {
-      const servers = env.containers.get(e.container)?.HostConfig.Dns ?? [];
+      const servers = upstreams(env.containers.get(e.container)?.HostConfig.Dns ?? []);
       return servers.length ? [e.ip4, e.ip6].filter((x): x is string => !!x).map((client) => ({ client, forward: servers.slice(0, 8) })) : [];
     });
     if (!records.length) removeNetworkDns(dir, n.Id);
