@@ -162,6 +162,9 @@ describe('network create, inspect and rm', () => {
     refuses(e, ['network', 'create', '--label', '=x', 'n'], 125, /invalid label '=x': empty name/);
     refuses(e, ['network', 'create', '-o', `com.docker.network.bridge.name=${'x'.repeat(16)}`, 'n'], 1,
       `Error response from daemon: invalid bridge name "${'x'.repeat(16)}": at most 15 of [a-zA-Z0-9_.-]\n`);
+    // the host's own link is never taken over (network rm would delete it)
+    refuses(e, ['network', 'create', '-o', 'com.docker.network.bridge.name=lo', 'n'], 1,
+      'Error response from daemon: bridge name lo is already in use on the host by a link hull did not make\n');
     assert.equal(e.run(['network', 'create']).status, 1);
     assert.equal(e.run(['network', 'create', 'a', 'b']).status, 1);
     assert.deepEqual(names(e), ['bridge', 'first', 'host', 'none']);

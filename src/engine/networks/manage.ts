@@ -8,6 +8,7 @@ import { parseFilterTime } from '../filter-time.ts';
 import { matchLabels } from '../volumes/filters.ts';
 import { completePool, DEFAULT_POOLS, hostRoutes, pickSubnet, randomUlaSubnet } from './ipam.ts';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, type IpamPool, type Network } from './model.ts';
+import { linkExists } from '../../network/veth.ts';
 import { bridgeUp, reconcileFirewall, removeBridge } from './plumbing.ts';
 import { checkNetworkName, newNetworkId, PREDEFINED, rootTag } from './store.ts';
 
@@ -108,8 +109,10 @@ export function createNetwork(env: ContainerEnv, cfg: EngineConfig, req: Network
   const labels = stringMap(req.Labels, 'labels');
   const id = newNetworkId();
   const dev = options[BRIDGE_NAME_OPTION] ?? `hull-${id.slice(0, 10)}`;
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(dev)) throw new NetworkError(`invalid bridge name "${dev}": at most 15 of [a-zA-Z0-9_.-]`);
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(dev) || dev === '.' || dev === '..') throw new NetworkError(`invalid bridge name "${dev}": at most 15 of [a-zA-Z0-9_.-]`);
   if (env.networks.list().some((n) => n.Options[BRIDGE_NAME_OPTION] === dev)) throw new NetworkError(`bridge name ${dev} is already used by another network`, 409);
+  // a link hull did not make (docker0, podman0, the host's own) is never taken over: rm would delete it
+  if (linkExists(dev)) throw new NetworkError(`bridge name ${dev} is already in use on the host by a link hull did not make`, 409);
   const mtu = options[MTU_OPTION] ?? String(cfg.mtu);
   if (!/^\d+$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535) throw new NetworkError(`invalid MTU ${JSON.stringify(mtu)}: expected a number from 68 to 65535`);
   const enable6 = req.EnableIPv6 === true;
