@@ -3,6 +3,7 @@ import type { ContainerEnv } from './lifecycle.ts';
 import type { Container } from './model.ts';
 import { ContainerPaths } from './paths.ts';
 import { diskUsage } from '../../image/store/disk-usage.ts';
+import { emptyEndpoint, type EndpointSettings } from '../networks/model.ts';
 import { netnsPath } from '../networks/plumbing.ts';
 
 export function inspectContainer(env: ContainerEnv, c: Container, withSize = false): Record<string, unknown> {
@@ -51,22 +52,19 @@ export function inspectContainer(env: ContainerEnv, c: Container, withSize = fal
 
 /** docker's NetworkSettings: each network's endpoint, and the top-level copy of the default bridge's. */
 function networkSettings(env: ContainerEnv, c: Container): Record<string, unknown> {
-  const networks: Record<string, unknown> = {};
-  let bridge: Record<string, unknown> = {};
-  const running = c.State.Running;
-  for (const e of env.networks.containerEndpoints(c.Id)) {
+  const networks: Record<string, EndpointSettings> = {};
+  const endpoints = env.networks.containerEndpoints(c.Id);
+  for (const e of endpoints) {
     const n = env.networks.get(e.network);
-    if (!n) continue;
-    networks[n.Name] = e.settings;
-    if (n.Name === 'bridge') bridge = e.settings as unknown as Record<string, unknown>;
+    if (n) networks[n.Name] = e.settings;
   }
   const mode = c.HostConfig.NetworkMode || 'none';
-  if (!Object.keys(networks).length && !mode.startsWith('container:')) {
-    networks[mode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: env.networks.byName(mode)?.Id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
-  }
+  // none and host show as a network with no endpoint, as docker's do
+  if (!endpoints.length && !mode.startsWith('container:')) networks[mode] = emptyEndpoint(env.networks.byName(mode)?.Id ?? '');
+  const sandbox = c.State.Running && endpoints.length > 0;
+  const bridge: Partial<EndpointSettings> = networks.bridge ?? {};
   return {
-    Bridge: '', SandboxID: running && Object.keys(bridge).length + Object.keys(networks).length ? c.Id : '',
-    SandboxKey: running && env.networks.containerEndpoints(c.Id).length ? netnsPath(env, c.Id) : '',
+    Bridge: '', SandboxID: sandbox ? c.Id : '', SandboxKey: sandbox ? netnsPath(env, c.Id) : '',
     Ports: c.Ports ?? {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
     EndpointID: bridge.EndpointID ?? '', Gateway: bridge.Gateway ?? '', GlobalIPv6Address: bridge.GlobalIPv6Address ?? '',
