@@ -1,21 +1,36 @@
 // Bundles each CLI into one file under dist/, with a shebang to the Node 24 that npm installed.
 // dist/hull-runtime itself is native/front.c, which runs this bundle for all but four verbs.
 import { build } from 'esbuild';
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 
-// A CLI is a small loader (`launcher`) that turns on Node's compile cache and then loads its
-// bundle: V8 then reuses the compiled bundle from disk instead of compiling ~1 MB (~40 ms) each start.
-const entries = [
-  { entry: 'src/runtime/cli/main.ts', out: 'dist/hull-runtime-main.cjs', launcher: 'dist/hull-runtime.cjs' },
+// A CLI is a small launcher (scripts/launcher.cjs) that loads its bundle with V8's code cache, so
+// that a start does not compile ~1 MB of code again. `verbs` tells it how to find the verb in argv:
+// the options that take a value before it, and the management commands whose verbs are two words.
+interface Entry {
+  entry: string;
+  out: string;
+  launcher?: { file: string; groups: string[]; withValue: string[] };
+}
+const entries: Entry[] = [
+  {
+    entry: 'src/runtime/cli/main.ts',
+    out: 'dist/hull-runtime-main.cjs',
+    launcher: { file: 'dist/hull-runtime.cjs', groups: [], withValue: ['--root', '--log', '--log-format', '--rootless', '--criu'] },
+  },
   // dist/hull itself is native/hull-front.c, which becomes this launcher
-  { entry: 'src/cli/bin.ts', out: 'dist/hull-main.cjs', launcher: 'dist/hull.cjs' },
+  {
+    entry: 'src/cli/bin.ts',
+    out: 'dist/hull-main.cjs',
+    launcher: { file: 'dist/hull.cjs', groups: ['container', 'image', 'network', 'system', 'volume'], withValue: ['--root', '--runroot', '--config'] },
+  },
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
   { entry: 'node_modules/undici/index.js', out: 'dist/hull-undici.cjs' },
 ];
+const launcherTemplate = readFileSync(root + 'scripts/launcher.cjs', 'utf8');
 
 // undici is half of hull's code by size; only registry work needs it, so it is a bundle of its
 // own, read from disk when a pull or push first imports it, not at every start.
@@ -47,11 +62,17 @@ for (const { entry, out, launcher } of entries) {
   });
   chmodSync(root + out + '.tmp', 0o755);
   renameSync(root + out + '.tmp', root + out);
+  // a cache of the bundle before this build: V8 would reject it, but it is ~1 MB of nothing
+  rmSync(root + out + '.cache', { force: true });
   if (launcher) {
     // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
-    const main = out.slice(out.lastIndexOf('/') + 1);
-    writeFileSync(root + launcher + '.tmp', `#!${node} --\nrequire('node:module').enableCompileCache?.();\nrequire('./${main}');\n`);
-    chmodSync(root + launcher + '.tmp', 0o755);
-    renameSync(root + launcher + '.tmp', root + launcher);
+    const list = (words: string[]) => `[${words.map((w) => JSON.stringify(w)).join(', ')}]`;
+    const text = launcherTemplate
+      .replace("'MAIN'", JSON.stringify(out.slice(out.lastIndexOf('/') + 1)))
+      .replace("['GROUPS']", list(launcher.groups))
+      .replace("['WITH_VALUE']", list(launcher.withValue));
+    writeFileSync(root + launcher.file + '.tmp', `#!${node} --\n${text}`);
+    chmodSync(root + launcher.file + '.tmp', 0o755);
+    renameSync(root + launcher.file + '.tmp', root + launcher.file);
   }
 }
