@@ -4,7 +4,7 @@
 // volume is `container_volumes`, so a used volume cannot be removed. Every change runs under the
 // database's write lock (or the caller's transaction), so two hull processes never make, mount or
 // remove the same volume at once.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../crypto.ts';
 import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { transaction, type Db } from '../image/store/metadata.ts';

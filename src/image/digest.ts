@@ -3,7 +3,7 @@
 // a blob to trust, so parsing is strict: only algorithms hull can verify, only the
 // canonical lowercase hex encoding, only the exact length.
 
-import { createHash } from 'node:crypto';
+import { createHash } from '../crypto.ts';
 import type { Hash } from 'node:crypto';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';

@@ -1,7 +1,7 @@
 // The few netlink sequences the engine runs: a network's bridge, and a container's veth pair
 // from that bridge into the container's network namespace. Each either completes or leaves
 // nothing of its own behind.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../crypto.ts';
 import { formatPrefix, parsePrefix } from './cidr.ts';
 import { NetlinkError } from './netlink/message.ts';
 import { RouteSocket } from './netlink/route.ts';

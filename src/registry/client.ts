@@ -1,7 +1,7 @@
 // The distribution-spec client for one registry domain: manifests, blobs (with range resume,
 // redirects, foreign URLs, mounts, monolithic and chunked uploads) and tags. It moves bytes
 // and checks what the protocol lets it check; storing and unpacking belong to the caller.
-import { createHash } from 'node:crypto';
+import { createHash } from '../crypto.ts';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { Authenticator, ping, repositoryScope, type AuthState } from './auth.ts';
 import type { Credentials } from './credentials.ts';

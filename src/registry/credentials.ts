@@ -1,7 +1,7 @@
 // docker's credential store: ~/.docker/config.json (or $DOCKER_CONFIG/config.json) with its
 // `auths`, `credsStore` and `credHelpers`, and the docker-credential-<name> helper protocol.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../crypto.ts';
 import { mkdir, open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -84,7 +84,7 @@ test('the cache: one entry per input, reused, and a torn or altered entry is com
     const warnings: string[] = [];
     const first = seccompFilter(root, profile, (w) => warnings.push(w));
     const [entry] = readdirSync(join(root, '.seccomp'));
-    assert.match(entry!, /^[0-9a-f]{64}$/);
+    assert.match(entry!, /^[0-9a-f]{16}$/);
     const file = join(root, '.seccomp', entry!);
     const good = readFileSync(file);
     const again = seccompFilter(root, profile, (w) => warnings.push(w));
@@ -101,8 +101,14 @@ test('the cache: one entry per input, reused, and a torn or altered entry is com
     writeFileSync(file, bad);
     same(seccompFilter(root, profile, () => {}), first);
     // another profile is another entry
-    seccompFilter(root, { ...profile, defaultErrnoRet: 5 }, () => {});
+    const other: Seccomp = { ...profile, defaultErrnoRet: 5 };
+    const second = seccompFilter(root, other, () => {});
     assert.equal(readdirSync(join(root, '.seccomp')).length, 2);
+    // an entry compiled from another input, as a checksum collision would leave it, is not used
+    const otherFile = join(root, '.seccomp', readdirSync(join(root, '.seccomp')).find((e) => e !== entry)!);
+    writeFileSync(otherFile, good);
+    same(seccompFilter(root, other, () => {}), second);
+    assert.notDeepEqual(readFileSync(otherFile), good);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@
 // parsed strictly, and every layer is checked against its config's diff_ids. Everything is made
 // under a lease, so a failure leaves nothing behind; images committed before a later one fails
 // are removed again, and tags they moved are put back.
-import { createHash } from 'node:crypto';
+import { createHash } from '../../crypto.ts';
 import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';

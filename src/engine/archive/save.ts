@@ -3,7 +3,7 @@
 // it; or as an OCI layout alone, in a tar or a directory. Blobs go out exactly as the store
 // holds them (compressed layers are not recompressed), so the manifests and the image IDs a
 // later load finds are the ones saved.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto.ts';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync, constants as fsConstants } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

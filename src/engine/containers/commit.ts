@@ -8,7 +8,7 @@
 //
 // Everything is made under a lease and installed by the image store in one transaction at the
 // end, so a failure (a full disk, a kill) leaves no blob, snapshot, row or scratch file behind.
-import { createHash } from 'node:crypto';
+import { createHash } from '../../crypto.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';

@@ -14,7 +14,7 @@
 //
 // The runtime's own exec (src/runtime/container.ts) always gives the process the runtime's
 // stdio and runs no monitor, so the plan is launched here with the runtime's parts.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto.ts';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { procsFiles } from '../../runtime/cgroups/manager.ts';

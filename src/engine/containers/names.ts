@@ -1,5 +1,5 @@
 // Random container names in docker's adjective_name form, from hull's own word lists.
-import { randomInt } from 'node:crypto';
+import { randomInt } from '../../crypto.ts';
 
 const ADJECTIVES = [
   'agile', 'amber', 'ample', 'brave', 'bright', 'brisk', 'calm', 'candid', 'clever', 'cosmic', 'crisp', 'curious',

@@ -1,5 +1,5 @@
 // The containers table: rows <-> Container records, and docker's ways of naming one.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto.ts';
 import { transaction, type Db } from '../../image/store/metadata.ts';
 import { ensureEngineSchema } from '../store/schema.ts';
 import type { Container, ContainerState, HostConfig } from './model.ts';

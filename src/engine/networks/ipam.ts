@@ -1,6 +1,7 @@
 // IP address management: which subnet a new network gets (one the host does not route already,
 // and no other hull network holds), and which address a container gets inside it.
 import { readFileSync } from 'node:fs';
+import { randomBytes } from '../../crypto.ts';
 import { contains, formatAddress, formatPrefix, isNetworkAddress, last, nth, overlaps, parseAddress, parsePrefix, size, type Address, type Family, type Prefix } from '../../network/cidr.ts';
 import type { IpamPool } from './model.ts';
 
@@ -66,7 +67,7 @@ export function pickSubnet(pools: { base: string; size: number }[], taken: Prefi
 
 /** A unique local IPv6 /64 (RFC 4193: fd00::/8 with 40 random bits), as docker gives a dual-stack network without a v6 subnet. */
 export function randomUlaSubnet(): Prefix {
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  const bytes = randomBytes(5);
   let v = 0xfdn;
   for (const b of bytes) v = (v << 8n) | BigInt(b);
   return { family: 6, value: (v << 64n) << 16n, bits: 64 };
@@ -134,7 +135,7 @@ export function allocate(pool: IpamPool, used: Set<string>, requested?: string):
 
 /** docker's MAC for an IPv4 endpoint: 02:42 and the four address bytes. Random (locally administered) otherwise. */
 export function macFor(ipv4: string | undefined): string {
-  const bytes = ipv4 ? [0x02, 0x42, ...ipv4.split('.').map(Number)] : [0x02, ...crypto.getRandomValues(new Uint8Array(5))];
+  const bytes = ipv4 ? [0x02, 0x42, ...ipv4.split('.').map(Number)] : [0x02, ...randomBytes(5)];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 

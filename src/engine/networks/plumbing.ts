@@ -1,7 +1,7 @@
 // The kernel side of hull's networks: a network's bridge and firewall rules, and a container's
 // network namespace, veth pairs, addresses, published ports and DNS records. Every step has its
 // undo, and every undo is safe to run again: a cleanup after a kill -9 runs them blind.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from '../../crypto.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transaction } from '../../image/store/metadata.ts';

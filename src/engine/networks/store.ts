@@ -1,5 +1,5 @@
 // The networks and endpoints tables: rows <-> Network records, and docker's ways of naming one.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from '../../crypto.ts';
 import { type Db } from '../../image/store/metadata.ts';
 import { ensureEngineSchema } from '../store/schema.ts';
 import type { EngineRoots } from '../containers/paths.ts';

@@ -1,7 +1,7 @@
 // Opens a layer blob as a stream of uncompressed tar bytes: detects the compression by its
 // magic bytes, decompresses with node:zlib, bounds the uncompressed size (a small blob may
 // expand without limit), and computes the diffID (sha256 of the uncompressed stream) on the way.
-import { createHash } from 'node:crypto';
+import { createHash } from '../../crypto.ts';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';

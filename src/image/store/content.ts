@@ -1,6 +1,7 @@
 // The content store: blobs/<algorithm>/<hex>, written to ingest/ first, checked against their
 // digest and size while they stream, and renamed into place only when both match.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from '../../crypto.ts';
+import type { Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';

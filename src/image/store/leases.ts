@@ -1,6 +1,6 @@
 // Leases: what a running operation is making, so that a killed operation's leftovers can be found
 // and removed, and two operations never make the same blob or snapshot at once.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto.ts';
 import { processStart, sameProcess } from '../../sys/proc.ts';
 import { transaction, type Db } from './metadata.ts';
 

@@ -1,6 +1,6 @@
 // Overlay snapshots: one directory per layer, named by the layer's chain ID, so that each layer
 // unpacks on its own (in parallel) and is shared by every image whose layers start the same way.
-import { createHash } from 'node:crypto';
+import { createHash } from '../../crypto.ts';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -2,7 +2,7 @@
 // the addresses to listen on, the upstream resolvers and the network's names. hull-dns re-reads
 // them on SIGHUP (server-control.ts), so each is replaced whole by a rename and never seen half
 // written; files whose names start with "." (temporary files, .pid, .log) are not networks.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto.ts';
 import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';

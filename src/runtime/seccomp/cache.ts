@@ -1,9 +1,12 @@
-// Compiled seccomp programs, kept by the hash of what they were compiled from (as crun does),
-// so that starting the same profile again costs a file read instead of a compile.
+// Compiled seccomp programs, kept by what they were compiled from (as crun does), so that
+// starting the same profile again costs a file read instead of a compile.
 //
-// <root>/.seccomp/<sha256 of input> holds: a magic line, the sha256 of the rest, then the
-// flags, the warnings and the program. Written to a temp file and renamed; an entry that is
-// torn, truncated or altered fails its hash and is compiled again.
+// <root>/.seccomp/<checksum of input> holds: a magic line, the checksum of the rest, then the
+// input, the flags, the warnings and the program. Written to a temp file and renamed. An entry
+// is used only when its input equals this one's, so a checksum collision costs a compile and
+// nothing else; one that is torn, truncated or altered fails its checksum and is compiled again.
+// The checksum is not node:crypto's sha256: loading node:crypto costs ~5 ms at every start, and
+// nothing here defends against an adversary (the directory is root's, mode 0700).
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Seccomp } from '../spec/types.ts';
@@ -19,40 +22,49 @@ export interface SeccompFilter {
   listenerPath?: string;
 }
 
-const MAGIC = 'hull-seccomp 1\n';
-// Bump when the compiler's output for the same input changes; the tables are hashed in too.
+const MAGIC = 'hull-seccomp 2\n';
+// Bump when the compiler's output for the same input changes; the tables are part of the input too.
 const COMPILER_VERSION = '1';
 
-function sha256(data: string | Uint8Array): string {
-  // loaded here, not at the top: node:crypto costs ~4 ms at start-up, and most creates have no profile
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  return createHash('sha256').update(data).digest('hex');
+/** 64 bits of two FNV-1a-style lanes over 32-bit words, as 16 hex digits. */
+export function checksum(data: string | Uint8Array): string {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  // words from a copy: a Buffer from the pool need not sit on a 4-byte boundary
+  const padded = new Uint8Array((bytes.length + 7) & ~3);
+  padded.set(bytes);
+  new DataView(padded.buffer).setUint32(padded.length - 4, bytes.length, true);
+  const words = new Uint32Array(padded.buffer);
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < words.length; i++) {
+    a = Math.imul(a ^ words[i]!, 0x01000193);
+    b = Math.imul(b ^ words[i]!, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
-let tablesHash: string | undefined;
-
-/** The cache key: the profile as given, the machine's architecture, and the compiler. */
-export function cacheKey(s: Seccomp): string {
-  tablesHash ??= sha256(X86_64).slice(0, 16);
-  return sha256(`${COMPILER_VERSION}\0${tablesHash}\0${nativeArch() ?? process.arch}\0${JSON.stringify(s)}`);
+/** What a compiled program depends on: the profile as given, the machine's architecture, and the compiler. */
+function cacheInput(s: Seccomp): string {
+  return `${COMPILER_VERSION}\0${X86_64}\0${nativeArch() ?? process.arch}\0${JSON.stringify(s)}`;
 }
 
-function encodeEntry(c: CompiledSeccomp): Buffer {
-  const head = Buffer.from(JSON.stringify({ flags: c.flags, warnings: c.warnings }) + '\n');
+function encodeEntry(input: string, c: CompiledSeccomp): Buffer {
+  const head = Buffer.from(JSON.stringify({ input, flags: c.flags, warnings: c.warnings }) + '\n');
   const body = Buffer.concat([head, c.program]);
-  return Buffer.concat([Buffer.from(MAGIC), Buffer.from(sha256(body) + '\n'), body]);
+  return Buffer.concat([Buffer.from(MAGIC), Buffer.from(checksum(body) + '\n'), body]);
 }
 
-function decodeEntry(data: Buffer): CompiledSeccomp | undefined {
+function decodeEntry(data: Buffer, input: string): CompiledSeccomp | undefined {
   const magic = Buffer.from(MAGIC);
-  if (data.length < magic.length + 65 || !data.subarray(0, magic.length).equals(magic)) return undefined;
-  const hash = data.subarray(magic.length, magic.length + 64).toString('latin1');
-  const body = data.subarray(magic.length + 65);
-  if (sha256(body) !== hash) return undefined;
+  if (data.length < magic.length + 17 || !data.subarray(0, magic.length).equals(magic)) return undefined;
+  const sum = data.subarray(magic.length, magic.length + 16).toString('latin1');
+  const body = data.subarray(magic.length + 17);
+  if (checksum(body) !== sum) return undefined;
   const nl = body.indexOf(10);
   if (nl < 0) return undefined;
   try {
-    const head = JSON.parse(body.subarray(0, nl).toString('utf8')) as { flags: number; warnings: string[] };
+    const head = JSON.parse(body.subarray(0, nl).toString('utf8')) as { input: string; flags: number; warnings: string[] };
+    if (head.input !== input) return undefined;
     const program = new Uint8Array(body.subarray(nl + 1));
     if (!Number.isInteger(head.flags) || !Array.isArray(head.warnings) || program.length === 0 || program.length % 8) return undefined;
     return { program, flags: head.flags, warnings: head.warnings };
@@ -67,10 +79,11 @@ function decodeEntry(data: Buffer): CompiledSeccomp | undefined {
  */
 export function seccompFilter(root: string, s: Seccomp, warn: (msg: string) => void, where = 'config.json'): SeccompFilter {
   const dir = join(root, '.seccomp');
-  const file = join(dir, cacheKey(s));
+  const input = cacheInput(s);
+  const file = join(dir, checksum(input));
   let c: CompiledSeccomp | undefined;
   try {
-    c = decodeEntry(readFileSync(file));
+    c = decodeEntry(readFileSync(file), input);
   } catch {
     // not cached yet
   }
@@ -79,7 +92,7 @@ export function seccompFilter(root: string, s: Seccomp, warn: (msg: string) => v
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, encodeEntry(c), { mode: 0o600 });
+      writeFileSync(tmp, encodeEntry(input, c), { mode: 0o600 });
       renameSync(tmp, file);
     } catch {
       // a cache that cannot be written only costs the next start a compile
