@@ -1,7 +1,8 @@
 // hull-sys.node: the syscalls Node's fs lacks, for src/sys/ (DESIGN.md, "The C boundary").
 // Mechanism only: each function is one syscall (the namespace ones add the steps into and out
-// of a network namespace around theirs), and errors are thrown the way Node's fs throws
-// them (code, errno, syscall, path, and libuv's message), so callers treat both alike.
+// of a network namespace around theirs, spawnDetached the two clones of a double fork), and
+// errors are thrown the way Node's fs throws them (code, errno, syscall, path, and libuv's
+// message), so callers treat both alike.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,14 +10,19 @@
 #include <linux/nsfs.h>
 #include <node_api.h>
 #include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -458,6 +464,177 @@ fail:
   return result ? result : undefined(env);
 }
 
+// Two fds as a JS array [a, b].
+static napi_value fd_pair(napi_env env, const int fds[2]) {
+  napi_value arr = NULL, v;
+  if (napi_create_array_with_length(env, 2, &arr) != napi_ok) return NULL;
+  for (uint32_t i = 0; i < 2; i++)
+    if (napi_create_int32(env, fds[i], &v) != napi_ok || napi_set_element(env, arr, i, v) != napi_ok) return NULL;
+  return arr;
+}
+
+// socketpair() -> [fd, fd]: a connected AF_UNIX stream pair, both close-on-exec
+static napi_value js_socketpair(napi_env env, napi_callback_info info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw_errno(env, errno, "socketpair", NULL);
+    return undefined(env);
+  }
+  napi_value r = fd_pair(env, fds);
+  return r ? r : undefined(env);
+}
+
+// pipe(nonblockingRead) -> [read fd, write fd], both close-on-exec; O_NONBLOCK on the read end
+// alone when asked (the writer, another process, keeps blocking writes)
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  bool nonblock = false;
+  int fds[2];
+  if (get_args(env, info, 1, argv) || napi_get_value_bool(env, argv[0], &nonblock) != napi_ok) return undefined(env);
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    throw_errno(env, errno, "pipe2", NULL);
+    return undefined(env);
+  }
+  if (nonblock && fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    throw_errno(env, err, "fcntl", NULL);
+    return undefined(env);
+  }
+  napi_value r = fd_pair(env, fds);
+  return r ? r : undefined(env);
+}
+
+// What the two clones of spawnDetached share with the caller (CLONE_VM: one address space).
+struct spawn_job {
+  const char *file;
+  char **argv;
+  const int *fds; // the child's fd i is fds[i]; -1 is /dev/null
+  int nfds;
+  char *stack;     // the grandchild's
+  size_t stack_size;
+  pid_t pid;       // the grandchild
+  int err;         // why it could not be started: errno of the failed step
+  const char *step;
+};
+
+extern char **environ;
+
+// The grandchild: its fds, a new session, default signal handling, then the program. It shares
+// the caller's memory until execve, so it makes raw calls only and touches nothing but the job.
+static int spawn_grandchild(void *arg) {
+  struct spawn_job *job = arg;
+  int high[64];
+  // every source is first moved above the targets, so that placing fd i never overwrites the
+  // source of a later one; the copies are close-on-exec and vanish at execve
+  for (int i = 0; i < job->nfds; i++) {
+    int src = job->fds[i];
+    int own = src < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    high[i] = fcntl(own >= 0 ? own : src, F_DUPFD_CLOEXEC, job->nfds);
+    if (high[i] < 0) {
+      job->err = errno, job->step = src < 0 ? "open /dev/null" : "fcntl";
+      _exit(127);
+    }
+    if (own >= 0) close(own);
+  }
+  for (int i = 0; i < job->nfds; i++)
+    if (dup2(high[i], i) < 0) {
+      job->err = errno, job->step = "dup2";
+      _exit(127);
+    }
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (setsid() < 0) {
+    job->err = errno, job->step = "setsid";
+    _exit(127);
+  }
+  execve(job->file, job->argv, environ);
+  job->err = errno, job->step = "execve";
+  _exit(127);
+}
+
+// The intermediate: starts the grandchild and exits as soon as that has exec'd, so that the
+// grandchild is inherited by init (or the nearest subreaper) and is never the caller's zombie.
+static int spawn_intermediate(void *arg) {
+  struct spawn_job *job = arg;
+  // CLONE_VFORK: this returns once the grandchild has exec'd or exited
+  pid_t pid = clone(spawn_grandchild, job->stack + job->stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, job);
+  if (pid < 0) job->err = errno, job->step = "clone";
+  job->pid = pid;
+  _exit(0);
+}
+
+// spawnDetached(file, argv: string[], fds: number[]) -> pid: runs file in a new session with
+// fds[i] (or /dev/null for -1) as its fd i, default signal handling and this process's
+// environment, not as a child of this process: it outlives us and we never reap it. It costs
+// two vfork-style clones (no copy of this process's memory) instead of child_process's fork.
+static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result = NULL;
+  char *file = NULL, **args = NULL, *stacks = MAP_FAILED;
+  uint32_t nargs = 0, nfds = 0;
+  int fds[64];
+  const size_t stack_size = 64 * 1024;
+  if (get_args(env, info, 3, argv) || get_string(env, argv[0], 0, &file)) goto fail;
+  CHECK(napi_get_array_length(env, argv[1], &nargs));
+  CHECK(napi_get_array_length(env, argv[2], &nfds));
+  if (nargs == 0 || nfds > 64) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "spawnDetached: argv must not be empty, and at most 64 fds");
+    goto fail;
+  }
+  args = calloc(nargs + 1, sizeof *args);
+  if (!args) goto fail;
+  for (uint32_t i = 0; i < nargs; i++) {
+    napi_value v;
+    CHECK(napi_get_element(env, argv[1], i, &v));
+    if (get_string(env, v, 0, &args[i])) goto fail;
+  }
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value v;
+    CHECK(napi_get_element(env, argv[2], i, &v));
+    CHECK(napi_get_value_int32(env, v, &fds[i]));
+  }
+  stacks = mmap(NULL, 2 * stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stacks == MAP_FAILED) {
+    throw_errno(env, errno, "mmap", NULL);
+    goto fail;
+  }
+  struct spawn_job job = {.file = file, .argv = args, .fds = fds, .nfds = (int)nfds, .stack = stacks + stack_size,
+                          .stack_size = stack_size, .pid = -1, .err = 0, .step = NULL};
+  // no signal handler of ours may run on the clones' stacks, in our memory: all are blocked
+  // across the clones, and the grandchild sets every disposition to default before unblocking
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t mid = clone(spawn_intermediate, stacks + stack_size, CLONE_VM | CLONE_VFORK, &job);
+  int clone_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (mid < 0) {
+    throw_errno(env, clone_err, "clone", file);
+    goto fail;
+  }
+  while (waitpid(mid, NULL, __WALL) < 0 && errno == EINTR)
+    ;
+  if (job.err) {
+    throw_errno(env, job.err, job.step, file);
+    goto fail;
+  }
+  CHECK(napi_create_int32(env, job.pid, &result));
+fail:
+  if (stacks != MAP_FAILED) munmap(stacks, 2 * stack_size);
+  if (args)
+    for (uint32_t i = 0; i < nargs; i++) free(args[i]);
+  free(args);
+  free(file);
+  return result ? result : undefined(env);
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
@@ -468,7 +645,8 @@ NAPI_MODULE_INIT() {
       {"mount", js_mount},       {"umount2", js_umount2},
       {"netnsCreate", js_netns_create}, {"netlinkOpen", js_netlink_open},
       {"netlinkSend", js_netlink_send}, {"netlinkRecv", js_netlink_recv},
-      {"nsType", js_ns_type},
+      {"nsType", js_ns_type},    {"socketpair", js_socketpair}, {"pipe", js_pipe},
+      {"spawnDetached", js_spawn_detached},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

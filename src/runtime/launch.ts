@@ -1,8 +1,9 @@
 // Runs a launch plan through hull-init and follows its sync messages.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, readSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { pipe, socketpair, spawnDetached } from '../sys/index.ts';
 import { describeErrno } from './errno.ts';
 import { encodePlan } from './plan/encode.ts';
 import { Msg, type PlanOp } from './plan/ops.ts';
@@ -40,8 +41,10 @@ export interface LaunchOptions {
   onPid?: (pid: number) => void;
   /**
    * Runs hull-init under a monitor (the engine's hull-shim) instead of as our child: the
-   * monitor is spawned detached with stdio, and given `--init <hull-init> --sync-fd <n>`
-   * before args; it execs hull-init with the sync socket at fd n.
+   * monitor is started in a session of its own, not as our child (it outlives us), with stdio,
+   * and given `--init <hull-init> --sync-fd <n>` before args; it execs hull-init with the sync
+   * socket at fd n. A "pipe" at fd 0 is its control pipe (Launched.control); one at fd 1 or 2
+   * carries what it says before the container is ready, which a failed launch reports.
    */
   wrap?: { command: string; args: string[] };
 }
@@ -55,29 +58,111 @@ export interface Launched {
   kill(signal: NodeJS.Signals): void;
   /** Lets the runtime exit without waiting for hull-init. */
   unref(): void;
-  /** hull-init's stdin and stderr, when the launch asked for pipes (hooks). */
+  /** hull-init's stdin and stderr, when the launch asked for pipes (hooks); not under a wrap. */
   stdin?: NodeJS.WritableStream;
   stderr?: NodeJS.ReadableStream;
   /** The process launch spawned: hull-init, or the wrap monitor. */
-  child: ChildProcess;
+  childPid: number;
+  /** Under a wrap with a "pipe" at fd 0: our end of the monitor's control pipe, still open. */
+  control?: number;
+}
+
+/** The wrap monitor as spawnDetached started it, with our ends of its pipes. */
+interface Monitor {
+  pid: number;
+  sync: Socket;
+  control?: number;
+  /** Read end of the pipe at its fd 1 or 2, non-blocking. */
+  said?: number;
+}
+
+/** Starts the monitor with stdio as child_process would take it, and the sync socket at fd stdio.length. */
+function spawnMonitor(command: string, args: string[], stdio: LaunchOptions['stdio']): Monitor {
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  let control: number | undefined;
+  // fds 1 and 2 as "pipe" share one pipe: what it says is read only once it has failed, and
+  // must never keep us waiting, so our end does not block
+  let said: [number, number] | undefined;
+  const made = (pair: [number, number], ours: 0 | 1) => {
+    mine.push(pair[ours]);
+    theirs.push(pair[1 - ours]!);
+    return pair;
+  };
+  try {
+    const fds = stdio.map((how, fd) => {
+      if (typeof how === 'number') return how;
+      if (how === 'inherit') return fd;
+      if (how !== 'pipe') return -1;
+      if (fd === 0) {
+        const [r, w] = made(pipe(), 1);
+        control = w;
+        return r;
+      }
+      said ??= made(pipe(true), 0);
+      return said[1];
+    });
+    const [ours, sync] = made(socketpair(), 0);
+    const pid = spawnDetached(command, [command, ...args], [...fds, sync]);
+    return {
+      pid,
+      // a unix socket fd becomes a net.Socket (libuv's pipe handle) that reads and writes without blocking
+      sync: new Socket({ fd: ours, readable: true, writable: true }),
+      ...(control !== undefined ? { control } : {}),
+      ...(said ? { said: said[0] } : {}),
+    };
+  } catch (e) {
+    for (const fd of mine) closeSync(fd);
+    throw e;
+  } finally {
+    for (const fd of theirs) closeSync(fd);
+  }
+}
+
+/** What the monitor wrote to its stdout or stderr pipe so far (it is not waited for). */
+function monitorSaid(fd: number | undefined): string {
+  if (fd === undefined) return '';
+  const buf = Buffer.alloc(4096);
+  let n = 0;
+  try {
+    // the monitor has exited by now (its sync socket closed), so its pipe ends in EOF
+    for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += got;
+  } catch {
+    // EAGAIN from a monitor that is still about: what came is all there is
+  }
+  return buf.subarray(0, n).toString('utf8').trim();
 }
 
 const HEADER = 16;
 
 export async function launch(o: LaunchOptions): Promise<Launched> {
   const syncIndex = o.stdio.length;
-  const stdio = [...o.stdio, 'pipe'] as StdioOptions;
-  const init = o.wrap
-    ? spawn(o.wrap.command, ['--init', initBinary(), '--sync-fd', String(syncIndex), ...o.wrap.args], { stdio, detached: true })
-    : spawn(initBinary(), ['init', String(syncIndex)], { stdio });
-  const binary = o.wrap?.command ?? initBinary();
-  await new Promise<void>((resolve, reject) => {
-    init.once('spawn', resolve);
-    init.once('error', (e) => reject(new Error(`cannot run ${binary}: ${e.message}`)));
-  });
-  const initPid = init.pid!;
-  const sock = init.stdio[syncIndex] as Socket;
-  const childExit = new Promise<number>((resolve) => init.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 255))));
+  let initPid: number;
+  let sock: Socket;
+  let childExit: Promise<number>;
+  let monitor: Monitor | undefined;
+  let init: import('node:child_process').ChildProcess | undefined;
+  if (o.wrap) {
+    try {
+      monitor = spawnMonitor(o.wrap.command, ['--init', initBinary(), '--sync-fd', String(syncIndex), ...o.wrap.args], o.stdio);
+    } catch (e) {
+      throw new Error(`cannot run ${o.wrap.command}: ${(e as Error).message}`);
+    }
+    initPid = monitor.pid;
+    sock = monitor.sync;
+    // not our child: its end shows as the sync socket closing
+    childExit = new Promise<number>(() => {});
+  } else {
+    const stdio = [...o.stdio, 'pipe'] as StdioOptions;
+    const child = (init = spawn(initBinary(), ['init', String(syncIndex)], { stdio }));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new Error(`cannot run ${initBinary()}: ${e.message}`)));
+    });
+    initPid = child.pid!;
+    sock = child.stdio[syncIndex] as Socket;
+    childExit = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 255))));
+  }
   sock.on('error', () => {});
   sock.write(encodePlan(o.plan));
 
@@ -94,15 +179,16 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       done = true;
       if (err) {
         sock.destroy();
-        if (o.wrap) {
+        if (monitor) {
           // the monitor reads EOF on its control pipe, stops what it started and runs its exit command
-          init.stdin?.end();
-          init.stderr?.destroy();
-          init.unref();
+          if (monitor.control !== undefined) closeSync(monitor.control);
+          if (monitor.said !== undefined) closeSync(monitor.said);
         }
         reject(err);
         return;
       }
+      // what a monitor says once the container is ready goes elsewhere (hull-shim: /dev/null)
+      if (monitor?.said !== undefined) closeSync(monitor.said);
       resolve({
         pid,
         exited,
@@ -115,11 +201,12 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
         },
         unref() {
           sock.unref();
-          init.unref();
+          init?.unref();
         },
-        ...(init.stdin ? { stdin: init.stdin } : {}),
-        ...(init.stderr ? { stderr: init.stderr } : {}),
-        child: init,
+        ...(init?.stdin ? { stdin: init.stdin } : {}),
+        ...(init?.stderr ? { stderr: init.stderr } : {}),
+        childPid: initPid,
+        ...(monitor?.control !== undefined ? { control: monitor.control } : {}),
       });
     };
     const reply = (t: number, payload?: Uint8Array) => {
@@ -165,7 +252,8 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     });
     sock.on('close', () => {
       reportExit(255);
-      finish(new Error('the container process exited before it was ready'));
+      const said = monitor ? monitorSaid(monitor.said) : '';
+      finish(new Error(`the container process exited before it was ready${said ? `: ${said}` : ''}`));
     });
   });
 }

@@ -20,6 +20,9 @@ interface Native {
   netlinkSend(fd: number, data: Buffer): void;
   netlinkRecv(fd: number): Buffer;
   nsType(path: string): number;
+  socketpair(): [number, number];
+  pipe(nonblockingRead: boolean): [number, number];
+  spawnDetached(file: string, argv: string[], fds: number[]): number;
 }
 
 export class NativeAddonError extends Error {
@@ -137,4 +140,29 @@ export function netlinkRecv(fd: number): Buffer {
 /** The CLONE_NEW* flag of the namespace file at path; throws ENOTTY when it is not one. */
 export function nsType(path: string): number {
   return load().nsType(path);
+}
+
+/** A connected pair of AF_UNIX stream sockets, both close-on-exec. Close them with fs.closeSync. */
+export function socketpair(): [number, number] {
+  return load().socketpair();
+}
+
+/**
+ * pipe2(2) with O_CLOEXEC: [read end, write end]; with nonblockingRead, the read end alone is
+ * O_NONBLOCK (reads give EAGAIN rather than wait). Close them with fs.closeSync.
+ */
+export function pipe(nonblockingRead = false): [number, number] {
+  return load().pipe(nonblockingRead);
+}
+
+/**
+ * Runs file with argv (argv[0] included) in a new session, with fds[i] as its fd i (-1 for
+ * /dev/null), every signal at its default and this process's environment. It is not our child:
+ * the two vfork-style clones of a double fork hand it to init (or the nearest subreaper) before
+ * this returns its pid, so it outlives us and never waits to be reaped by us. Throws as
+ * node:fs does when the program cannot be run (ENOENT, EACCES, ...). Unlike child_process it
+ * never copies this process's memory, which makes it ~4 ms faster from a fresh `hull`.
+ */
+export function spawnDetached(file: string, argv: string[], fds: number[]): number {
+  return load().spawnDetached(file, argv, fds);
 }

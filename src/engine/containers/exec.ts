@@ -267,7 +267,7 @@ export async function execInContainer(env: ContainerEnv, c: Container, x: ExecCo
         if (tag === ATTACH_SYNC) client = await AttachClient.connect(dir, { stdin: !!x.AttachStdin });
       },
     });
-    shimStarted(launched.child, launched.pid);
+    shimStarted(launched, launched.pid);
     launched.unref();
     const remove = () => rmSync(dir, { recursive: true, force: true });
     // detached, the shim keeps its dir (and exit record) until the container's run dir goes

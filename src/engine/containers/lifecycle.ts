@@ -182,7 +182,6 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
   }
   const paths = new ContainerPaths(env.roots, c.Id);
   const store = runtimeStore(env);
-  let child: import('node:child_process').ChildProcess | undefined;
   let client: AttachClient | undefined;
   try {
     await runtimeRemove(store, c.Id, true).catch(() => {});
@@ -240,7 +239,7 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       // health checks: the shim runs `hull container healthcheck` on a timer while the container runs
       ...(health ? { timer: health } : {}),
     });
-    let created: { saved: Saved; launched: { child: import('node:child_process').ChildProcess } };
+    let created: { saved: Saved; launched: { childPid: number; control?: number } };
     try {
       created = await runtimeCreate(store, {
         id: c.Id,
@@ -251,9 +250,8 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
     } catch (e) {
       throw translateLaunchError(e, c);
     }
-    child = created.launched.child;
-    shimStarted(child, created.saved.pid);
-    const shimPid = child.pid!;
+    shimStarted(created.launched, created.saved.pid);
+    const shimPid = created.launched.childPid;
     if (o.attach) client = await AttachClient.connect(paths.runDir, o.attach);
     await runtimeStart(store, c.Id);
     // Only a started container is recorded as running: a starter killed before this line leaves a

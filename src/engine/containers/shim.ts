@@ -1,8 +1,7 @@
 // The engine's side of hull-shim (native/shim.c), the per-container monitor: how to start it
 // through the runtime, how to tell it the container's pid, what it leaves behind (the exit
 // record), and the attach protocol on its attach.sock.
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -95,14 +94,17 @@ export function consoleSocketPath(dir: string): string {
   return Buffer.byteLength(path) <= SUN_PATH_MAX ? path : '/proc/self/cwd/console.sock';
 }
 
-/** Tells the shim the container's pid (writes "pid N\n" to child.stdin, closes it, unrefs child and its pipes). */
-export function shimStarted(child: ChildProcess, containerPid: number): void {
+/** Tells the shim the container's pid: writes "pid N\n" to its control pipe (launch's Launched.control) and closes it. */
+export function shimStarted(launched: { control?: number }, containerPid: number): void {
   if (!Number.isSafeInteger(containerPid) || containerPid <= 0) throw new Error(`shim: bad container pid ${containerPid}`);
-  if (!child.stdin) throw new Error('shim: spawned without a control pipe (stdio[0] must be "pipe")');
-  child.stdin.on('error', () => {}); // a shim that died already is found out by its exit record
-  child.stdin.end(`pid ${containerPid}\n`);
-  child.unref();
-  for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  if (launched.control === undefined) throw new Error('shim: spawned without a control pipe (stdio[0] must be "pipe")');
+  try {
+    writeSync(launched.control, `pid ${containerPid}\n`);
+  } catch {
+    // a shim that died already is found out by its exit record
+  } finally {
+    closeSync(launched.control);
+  }
 }
 
 export interface ExitRecord {
