@@ -62,8 +62,8 @@ for (const { entry, out, launcher } of entries) {
   });
   chmodSync(root + out + '.tmp', 0o755);
   renameSync(root + out + '.tmp', root + out);
-  // a cache of the bundle before this build: V8 would reject it, but it is ~1 MB of nothing
-  rmSync(root + out + '.cache', { force: true });
+  // the caches of the bundle before this build: V8 would reject them, and they hold ~1 MB a verb
+  rmSync(root + out + '.cache', { recursive: true, force: true });
   if (launcher) {
     // "--" ends node's own options: without it node reads a user's `run --env-file x` as its own (nodejs/node#54232)
     const list = (words: string[]) => `[${words.map((w) => JSON.stringify(w)).join(', ')}]`;
