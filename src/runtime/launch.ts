@@ -1,6 +1,6 @@
 // Runs a launch plan through hull-init and follows its sync messages.
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, readSync } from 'node:fs';
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pipe, socketpair, spawnDetached } from '../sys/index.ts';
@@ -76,8 +76,14 @@ interface Monitor {
   said?: number;
 }
 
-/** Starts the monitor with stdio as child_process would take it, and the sync socket at fd stdio.length. */
-function spawnMonitor(command: string, args: string[], stdio: LaunchOptions['stdio']): Monitor {
+/** A plan this size fits a fresh socket's buffer (~200 kB), so writing it never waits for the reader. */
+const PLAN_WRITTEN_AT_ONCE = 64 << 10;
+
+/**
+ * Starts the monitor with stdio as child_process would take it, and the sync socket at fd
+ * stdio.length, and sends it the plan.
+ */
+function spawnMonitor(command: string, args: string[], stdio: LaunchOptions['stdio'], plan: Buffer): Monitor {
   const mine: number[] = [];
   const theirs: number[] = [];
   let control: number | undefined;
@@ -104,10 +110,22 @@ function spawnMonitor(command: string, args: string[], stdio: LaunchOptions['std
     });
     const [ours, sync] = made(socketpair(), 0);
     const pid = spawnDetached(command, [command, ...args], [...fds, sync]);
+    // at once, so that hull-init works through it while we make the socket below (~1 ms)
+    let sent = false;
+    if (plan.length <= PLAN_WRITTEN_AT_ONCE) {
+      try {
+        for (let off = 0; off < plan.length; ) off += writeSync(ours, plan, off);
+        sent = true;
+      } catch {
+        // EPIPE: the monitor is gone already, which the socket's close reports
+      }
+    }
+    // a unix socket fd becomes a net.Socket (libuv's pipe handle) that reads and writes without blocking
+    const socket = new Socket({ fd: ours, readable: true, writable: true });
+    if (!sent) socket.write(plan);
     return {
       pid,
-      // a unix socket fd becomes a net.Socket (libuv's pipe handle) that reads and writes without blocking
-      sync: new Socket({ fd: ours, readable: true, writable: true }),
+      sync: socket,
       ...(control !== undefined ? { control } : {}),
       ...(said ? { said: said[0] } : {}),
     };
@@ -142,9 +160,10 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   let childExit: Promise<number>;
   let monitor: Monitor | undefined;
   let init: import('node:child_process').ChildProcess | undefined;
+  const plan = encodePlan(o.plan);
   if (o.wrap) {
     try {
-      monitor = spawnMonitor(o.wrap.command, ['--init', initBinary(), '--sync-fd', String(syncIndex), ...o.wrap.args], o.stdio);
+      monitor = spawnMonitor(o.wrap.command, ['--init', initBinary(), '--sync-fd', String(syncIndex), ...o.wrap.args], o.stdio, plan);
     } catch (e) {
       throw new Error(`cannot run ${o.wrap.command}: ${(e as Error).message}`);
     }
@@ -164,7 +183,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     childExit = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 255))));
   }
   sock.on('error', () => {});
-  sock.write(encodePlan(o.plan));
+  if (!monitor) sock.write(plan);
 
   let reportExit: (code: number) => void = () => {};
   const reported = new Promise<number>((resolve) => (reportExit = resolve));
