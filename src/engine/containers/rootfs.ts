@@ -1,7 +1,7 @@
 // A container's root filesystem: the image's snapshots under the read-only init layer, with the
 // container's own read-write layer on top, mounted with overlayfs in the host's mount namespace.
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MNT_DETACH, mount, umount2 } from '../../sys/index.ts';
 import type { ContainerPaths } from './paths.ts';
 
@@ -18,9 +18,17 @@ export function makeInitLayer(p: ContainerPaths): void {
   for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
 }
 
+/**
+ * Whether something is mounted on path: an overlay (what is mounted here) is a filesystem of
+ * its own, so the directory's device differs from its parent's. Two stats, where reading
+ * /proc/self/mountinfo costs ~0.3 ms on a host with a few dozen mounts.
+ */
 export function isMounted(path: string): boolean {
-  const needle = ` ${path.replace(/[ \t\n\\]/g, (ch) => '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0'))} `;
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' - ')[0]?.includes(needle));
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
 }
 
 /** Mounts the overlay at p.merged; lowerDirs come top layer first. */
