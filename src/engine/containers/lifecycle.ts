@@ -465,7 +465,7 @@ export async function cleanupContainer(env: ContainerEnv, id: string): Promise<C
   });
   if (!done) return { container: env.containers.get(id) };
   if (done.HostConfig.AutoRemove) {
-    await removeContainer(env, done.Id, { force: true, volumes: true });
+    await removeContainer(env, done.Id, { force: true, volumes: true, tornDown: true });
     return {};
   }
   const delay = restartDelay(done);
@@ -606,11 +606,14 @@ export interface RemoveOptions {
   force?: boolean;
   /** Also remove the anonymous volumes the container used (rm -v, --rm). */
   volumes?: boolean;
+  /** The caller has just torn it down (a cleanup applying --rm): unless it is started again meanwhile, once is enough. */
+  tornDown?: boolean;
 }
 
 export async function removeContainer(env: ContainerEnv, id: string, o: RemoveOptions = {}): Promise<void> {
+  let tornDown = !!o.tornDown;
   // a start or cleanup under way in another process owns the container for a moment: wait for it
-  for (const deadline = Date.now() + 30_000; ;) {
+  for (const deadline = Date.now() + 30_000; ; tornDown = false) {
     const c = env.containers.get(id);
     if (!c) return;
     const ownerAlive = c.ShimPid > 0 && sameProcess(c.ShimPid, c.ShimStart);
@@ -629,7 +632,8 @@ export async function removeContainer(env: ContainerEnv, id: string, o: RemoveOp
       x.ShimStart = processStart(process.pid) ?? '';
     });
     if (claimed) {
-      await teardown(env, id);
+      // a start that died half way since (its starter's pid left on the row) may have mounted again
+      if (!tornDown || c.ShimPid !== 0) await teardown(env, id);
       removeRecord(env, claimed, !!o.volumes);
       return;
     }
