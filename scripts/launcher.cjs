@@ -57,9 +57,23 @@ if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
       fs.mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
       // a bound on what mistyped verbs can add
       if (cached === undefined && fs.readdirSync(cacheDir).length >= 128) return;
+      // V8 checks a cache's source, flags and length but not its bytes (release builds skip the
+      // checksum, which costs ~1 ms a start), and bytes it runs from a garbled cache crash it: so a
+      // cache is put in place whole and on disk, or not at all
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
-      fs.renameSync(tmp, cacheFile);
+      try {
+        const fd = fs.openSync(tmp, 'w', 0o644);
+        try {
+          fs.writeFileSync(fd, script.createCachedData());
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.renameSync(tmp, cacheFile);
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
     } catch {
       // a read-only dist/ or a full disk: the next start compiles, as without a cache
     }
