@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -543,6 +544,12 @@ static int spawn_grandchild(void *arg) {
       job->err = errno, job->step = "dup2";
       _exit(127);
     }
+  // a monitor outlives us: an fd we inherited without close-on-exec (a caller's pipe) must not
+  // stay open in it, or whoever waits for that pipe's end waits as long as the container runs
+  if (syscall(SYS_close_range, (unsigned)job->nfds, ~0U, 0) < 0 && errno != ENOSYS) {
+    job->err = errno, job->step = "close_range";
+    _exit(127);
+  }
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -572,8 +579,8 @@ static int spawn_intermediate(void *arg) {
 }
 
 // spawnDetached(file, argv: string[], fds: number[]) -> pid: runs file in a new session with
-// fds[i] (or /dev/null for -1) as its fd i, default signal handling and this process's
-// environment, not as a child of this process: it outlives us and we never reap it. It costs
+// fds[i] (or /dev/null for -1) as its fd i and no other, default signal handling and this
+// process's environment, not as a child of this process: it outlives us and we never reap it. It costs
 // two vfork-style clones (no copy of this process's memory) instead of child_process's fork.
 static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
   napi_value argv[3], result = NULL;

@@ -157,11 +157,12 @@ export function pipe(nonblockingRead = false): [number, number] {
 
 /**
  * Runs file with argv (argv[0] included) in a new session, with fds[i] as its fd i (-1 for
- * /dev/null), every signal at its default and this process's environment. It is not our child:
- * the two vfork-style clones of a double fork hand it to init (or the nearest subreaper) before
- * this returns its pid, so it outlives us and never waits to be reaped by us. Throws as
- * node:fs does when the program cannot be run (ENOENT, EACCES, ...). Unlike child_process it
- * never copies this process's memory, which makes it ~4 ms faster from a fresh `hull`.
+ * /dev/null) and no other fd, every signal at its default and this process's environment.
+ * It is not our child: the two vfork-style clones of a double fork hand it to init (or the
+ * nearest subreaper) before this returns its pid, so it outlives us and is never ours to reap.
+ * Throws as node:fs does when the program cannot be run (ENOENT, EACCES, ...). Unlike
+ * child_process it never copies this process's memory, which makes it ~4 ms faster from a
+ * fresh `hull`.
  */
 export function spawnDetached(file: string, argv: string[], fds: number[]): number {
   return load().spawnDetached(file, argv, fds);
