@@ -54,10 +54,6 @@ export class Context {
   dockerConfigDir(): string {
     return this.options.config;
   }
-
-  close(): void {
-    this.imageStore?.close();
-  }
 }
 
 export function defaultGlobalOptions(): GlobalOptions {

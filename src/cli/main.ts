@@ -57,8 +57,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Error: ${(err as Error).message ?? err}\n`);
     if (process.env.HULL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return 1;
-  } finally {
-    ctx?.close();
   }
 }
 
