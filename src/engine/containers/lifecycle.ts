@@ -442,6 +442,9 @@ export async function cleanupContainer(env: ContainerEnv, id: string): Promise<C
         x.ShimPid = 0;
         x.ShimStart = '';
       });
+      // a monitor the dead starter had spawned sees its control pipe end and runs its exit
+      // command: the container is settled only once those are gone too
+      await monitorGone(id);
     }
     return { container: env.containers.get(id)! };
   }
