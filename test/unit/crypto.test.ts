@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as builtin from 'node:crypto';
 import { test } from 'node:test';
-import { createHash, nodeCrypto, randomBytes, randomInt } from '../../src/crypto.ts';
+import { checksum64, createHash, nodeCrypto, randomBytes, randomInt } from '../../src/crypto.ts';
 
 test('randomBytes gives n bytes, fresh at every call', () => {
   assert.equal(randomBytes(0).length, 0);
@@ -73,4 +73,14 @@ test('random ids load no part of node:crypto; the first hash does', () => {
   const [before, afterHash] = r.stdout.trim().split(' ').map(Number);
   assert.equal(before, 0);
   assert.ok(afterHash! > 0);
+});
+
+test('checksum64: 16 hex digits, the same for the same bytes, apart for others (length included)', () => {
+  const inputs = ['', 'a', 'a\0', 'ab', 'abcd', 'abcde', 'x'.repeat(1000), 'x'.repeat(1001)];
+  const sums = inputs.map((i) => checksum64(i));
+  for (const s of sums) assert.match(s, /^[0-9a-f]{16}$/);
+  assert.equal(new Set(sums).size, inputs.length);
+  assert.equal(checksum64('abcde'), checksum64(Buffer.from('abcde')));
+  // a Buffer off a 4-byte boundary reads the same bytes
+  assert.equal(checksum64(Buffer.from('zabcde').subarray(1)), checksum64('abcde'));
 });

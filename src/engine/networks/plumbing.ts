@@ -1,7 +1,7 @@
 // The kernel side of hull's networks: a network's bridge and firewall rules, and a container's
 // network namespace, veth pairs, addresses, published ports and DNS records. Every step has its
 // undo, and every undo is safe to run again: a cleanup after a kill -9 runs them blind.
-import { createHash, randomBytes } from '../../crypto.ts';
+import { checksum64, randomBytes } from '../../crypto.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transaction } from '../../image/store/metadata.ts';
@@ -34,7 +34,7 @@ export function netnsPath(env: ContainerEnv, id: string): string {
 
 /** The host end of a container's veth on a network: derived, so a cleanup finds it with no state. */
 export function vethName(containerId: string, networkId: string): string {
-  return 'veth' + createHash('sha256').update(`${containerId}/${networkId}`).digest('hex').slice(0, 11);
+  return 'veth' + checksum64(`${containerId}/${networkId}`).slice(0, 11);
 }
 
 export function isBridgeNetwork(n: Network): boolean {

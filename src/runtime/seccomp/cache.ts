@@ -9,6 +9,7 @@
 // nothing here defends against an adversary (the directory is root's, mode 0700).
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checksum64 as checksum } from '../../crypto.ts';
 import type { Seccomp } from '../spec/types.ts';
 import { nativeArch } from './arch.ts';
 import { compileSeccomp, type CompiledSeccomp } from './compile.ts';
@@ -25,23 +26,6 @@ export interface SeccompFilter {
 const MAGIC = 'hull-seccomp 2\n';
 // Bump when the compiler's output for the same input changes; the tables are part of the input too.
 const COMPILER_VERSION = '1';
-
-/** 64 bits of two FNV-1a-style lanes over 32-bit words, as 16 hex digits. */
-export function checksum(data: string | Uint8Array): string {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  // words from a copy: a Buffer from the pool need not sit on a 4-byte boundary
-  const padded = new Uint8Array((bytes.length + 7) & ~3);
-  padded.set(bytes);
-  new DataView(padded.buffer).setUint32(padded.length - 4, bytes.length, true);
-  const words = new Uint32Array(padded.buffer);
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < words.length; i++) {
-    a = Math.imul(a ^ words[i]!, 0x01000193);
-    b = Math.imul(b ^ words[i]!, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
 
 /** What a compiled program depends on: the profile as given, the machine's architecture, and the compiler. */
 function cacheInput(s: Seccomp): string {
