@@ -1,4 +1,6 @@
 // The networks and endpoints tables: rows <-> Network records, and docker's ways of naming one.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash, randomBytes } from '../../crypto.ts';
 import { type Db } from '../../image/store/metadata.ts';
 import { ensureEngineSchema } from '../store/schema.ts';
@@ -40,12 +42,33 @@ export function newNetworkId(): string {
   }
 }
 
+const TAG_FILE = 'network-tag';
+
 /**
  * What keeps two state roots on one host apart in the host's shared namespaces (link names, the
- * firewall table): nothing for the default root, a short hash of the root path for any other.
+ * firewall table): nothing for the default root, a short sha256 of the root path for any other.
+ * The hash is kept in the root (with the path it is of: a copied root gets its own) so that a
+ * start on a network need not load node:crypto (~5 ms) for it.
  */
 export function rootTag(roots: EngineRoots): string {
-  return roots.root === '/var/lib/hull' ? '' : createHash('sha256').update(roots.root).digest('hex').slice(0, 6);
+  if (roots.root === '/var/lib/hull') return '';
+  const file = join(roots.root, TAG_FILE);
+  try {
+    const [tag, ...path] = readFileSync(file, 'utf8').split(' ');
+    if (/^[0-9a-f]{6}$/.test(tag!) && path.join(' ') === `${roots.root}\n`) return tag!;
+  } catch {
+    // not kept yet
+  }
+  const tag = createHash('sha256').update(roots.root).digest('hex').slice(0, 6);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${tag} ${roots.root}\n`, { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch {
+    // a root not yet made, or read-only: computed again next time
+    rmSync(tmp, { force: true });
+  }
+  return tag;
 }
 
 export class NetworkStore {
