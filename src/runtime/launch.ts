@@ -143,10 +143,10 @@ function monitorSaid(fd: number | undefined): string {
   const buf = Buffer.alloc(4096);
   let n = 0;
   try {
-    // the monitor has exited by now (its sync socket closed), so its pipe ends in EOF
+    // hull-init is gone (the sync socket closed); the monitor may not be yet, so this never waits
     for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += got;
   } catch {
-    // EAGAIN from a monitor that is still about: what came is all there is
+    // EAGAIN: what came is all there is
   }
   return buf.subarray(0, n).toString('utf8').trim();
 }
