@@ -24,12 +24,16 @@ export interface SeccompFilter {
 }
 
 const MAGIC = 'hull-seccomp 2\n';
-// Bump when the compiler's output for the same input changes; the tables are part of the input too.
+// Bump when the compiler's output for the same input changes (a change of the tables shows by itself).
 const COMPILER_VERSION = '1';
 
-/** What a compiled program depends on: the profile as given, the machine's architecture, and the compiler. */
+let tablesSum: string | undefined;
+
+/** What a compiled program depends on: the profile as given, the machine's architecture, and the compiler and its tables. */
 function cacheInput(s: Seccomp): string {
-  return `${COMPILER_VERSION}\0${X86_64}\0${nativeArch() ?? process.arch}\0${JSON.stringify(s)}`;
+  // the tables by their checksum: every entry keeps its input, and the tables are ~6 kB
+  tablesSum ??= checksum(X86_64);
+  return `${COMPILER_VERSION}\0${tablesSum}\0${nativeArch() ?? process.arch}\0${JSON.stringify(s)}`;
 }
 
 function encodeEntry(input: string, c: CompiledSeccomp): Buffer {
