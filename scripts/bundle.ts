@@ -28,7 +28,7 @@ const entries: Entry[] = [
     launcher: { file: 'dist/hull.cjs', groups: ['container', 'image', 'network', 'system', 'volume'], withValue: ['--root', '--runroot', '--config'] },
   },
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
-  { entry: 'node_modules/undici/index.js', out: 'dist/hull-undici.cjs' },
+  { entry: 'scripts/undici-parts.cjs', out: 'dist/hull-undici.cjs' },
 ];
 const launcherTemplate = readFileSync(root + 'scripts/launcher.cjs', 'utf8');
 

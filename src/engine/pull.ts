@@ -1,6 +1,7 @@
 // `pull`: registry → content store → snapshots → image, composed here because the registry
-// client knows no store and the store knows no registry. Blobs download in parallel; each
-// layer unpacks into its own snapshot as soon as its blob is verified.
+// client knows no store and the store knows no registry. Blobs download in parallel, the
+// largest first, and each layer unpacks into its own snapshot while its blob downloads; a
+// snapshot is kept only once its blob has matched its digest.
 import { RegistryClient } from '../registry/client.ts';
 import { credentialSource } from '../registry/credentials.ts';
 import { shortId } from '../image/digest.ts';
@@ -8,6 +9,9 @@ import { fullString, normalize, repository, familiarString, type Reference } fro
 import { hostPlatform, formatPlatform, selectManifest, type Platform } from '../image/platform.ts';
 import { MANIFEST_ACCEPT, isForeignLayer, parseImageConfig, parseManifestDocument, DEFAULT_CONFIG_MAX_BYTES, type Descriptor, type ImageManifest } from '../image/manifest.ts';
 import { installImage, Semaphore } from '../image/install.ts';
+import { GrowingBlob } from '../image/layer/growing.ts';
+import { warmUnpackers } from '../image/layer/pool.ts';
+import { availableParallelism } from 'node:os';
 import type { ImageRecord, ImageStore } from '../image/store/image-store.ts';
 import type { Lease } from '../image/store/leases.ts';
 import type { EngineConfig } from './config.ts';
@@ -70,23 +74,42 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
     }
     const manifest: ImageManifest = doc.manifest;
     store.content.put(lease, manifestDesc.bytes, { digest: manifestDesc.digest });
+    const existing = store.get(manifest.config.digest);
+    const present = existing && store.layers(existing.id).every((l) => store.snapshots.get(l.chainId));
+    // the unpackers start while the config is fetched
+    if (!present) warmUnpackers(Math.min(manifest.layers.length, availableParallelism()));
     const configBytes = await fetchSmallBlob(client, repo, manifest.config, DEFAULT_CONFIG_MAX_BYTES);
     store.content.put(lease, configBytes, { digest: manifest.config.digest, size: manifest.config.size });
     const config = parseImageConfig(configBytes);
     const tags = ref.tag ? [fullString(ref)] : [];
     const repoDigests = [`${repository(ref)}@${top.digest}`];
-    const existing = store.get(manifest.config.digest);
     const layers = manifest.layers;
-    const present = existing && store.layers(existing.id).every((l) => store.snapshots.get(l.chainId));
     // a layer downloads only once its snapshot is known to be missing; at most N at once
     const slots = new Semaphore(opts.config.maxConcurrentDownloads);
-    const download = (i: number) => {
+    // resolves as soon as the layer's first bytes are in its partial file, so that it unpacks while it downloads
+    const download = (i: number): Promise<GrowingBlob | undefined> => {
       const layer = layers[i]!;
       const id = shortId(layer.digest);
       emit({ id, status: 'Pulling fs layer' });
-      const p = slots.run(() => downloadLayer(store, lease, client, repo, layer, opts, id));
+      let growing: GrowingBlob | undefined;
+      const started = Promise.withResolvers<GrowingBlob | undefined>();
+      const onWritten = (bytes: number) => {
+        if (!growing) started.resolve((growing = new GrowingBlob(store.content.partialPath(layer.digest))));
+        growing.written(bytes);
+      };
+      const p = slots.run(() => downloadLayer(store, lease, client, repo, layer, { ...opts, onWritten }, id));
+      p.then(
+        () => {
+          growing?.finish();
+          started.resolve(undefined);
+        },
+        (err: unknown) => {
+          growing?.fail(err);
+          started.reject(err);
+        },
+      );
       downloads.push(p);
-      return p;
+      return started.promise;
     };
     const image = await installImage(store, lease, {
       manifest: { digest: manifestDesc.digest, mediaType: manifestDesc.mediaType },
@@ -122,7 +145,9 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
   }
 }
 
-async function downloadLayer(store: ImageStore, lease: Lease, client: RegistryClient, repo: string, layer: Descriptor, opts: PullOptions, id: string): Promise<void> {
+async function downloadLayer(
+  store: ImageStore, lease: Lease, client: RegistryClient, repo: string, layer: Descriptor, opts: PullOptions & { onWritten: (bytes: number) => void }, id: string,
+): Promise<void> {
   const emit = opts.onProgress ?? (() => {});
   if (store.content.has(layer.digest)) {
     emit({ id, status: 'Download complete' });
@@ -142,6 +167,7 @@ async function downloadLayer(store: ImageStore, lease: Lease, client: RegistryCl
         },
         {
           onProgress: (current) => emit({ id, status: 'Downloading', progressDetail: { current, total: layer.size } }),
+          onWritten: opts.onWritten,
           ...(opts.signal ? { signal: opts.signal } : {}),
         },
       );

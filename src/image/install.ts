@@ -1,11 +1,13 @@
 // Turns blobs in the content store into an image: each layer unpacked into its own snapshot
-// directory (all layers at once, on worker threads), checked against the config's diff IDs,
-// then one syncfs and one metadata transaction.
+// directory (as many at once as there are CPUs, on worker threads, and each synced as it
+// finishes), checked against the config's diff IDs, then one metadata transaction.
 import { availableParallelism } from 'node:os';
 import { rmSync } from 'node:fs';
 import { syncfs } from '../sys/index.ts';
-import { unpackLayers } from './layer/pool.ts';
-import { resolveLowerLinks, type LayerLimits, type UnpackOptions } from './layer/unpack.ts';
+import { BlobAbandoned, type GrowingBlob } from './layer/growing.ts';
+import { unpackLayers, type UnpackJob } from './layer/pool.ts';
+import { resolveLowerLinks, type LayerLimits, type UnpackOptions, type UnpackResult } from './layer/unpack.ts';
+import { diskUsage } from './store/disk-usage.ts';
 import type { ImageConfig } from './manifest.ts';
 import { chainIds } from './store/snapshots.ts';
 import type { ImageLayer, ImageRecord, ImageStore } from './store/image-store.ts';
@@ -21,8 +23,11 @@ export interface InstallRequest {
   manifest: { digest: string; mediaType: string };
   config: { digest: string; parsed: ImageConfig };
   layers: LayerBlob[];
-  /** Resolves when layer i's blob is in the content store; a pull streams blobs in meanwhile. */
-  layerReady?: (i: number) => Promise<void>;
+  /**
+   * Resolves once layer i's blob can be read: undefined when it is in the content store, or a
+   * GrowingBlob while a pull is still downloading it (its bytes are unpacked as they arrive).
+   */
+  layerReady?: (i: number) => Promise<GrowingBlob | undefined>;
   /** Other blobs the image keeps, such as the index it was chosen from. */
   extraBlobs?: string[];
   tags: string[];
@@ -40,48 +45,70 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
   }
   const chains = chainIds(diffIds);
   const scratches: (string | undefined)[] = [];
-  const links: { path: string; target: string }[][] = [];
-  const sizes: number[] = [];
+  const results: UnpackResult[] = [];
+  // the largest layers first: each is unpacked by one thread, so the largest bounds the whole
+  const order = req.layers.map((l, i) => ({ i, size: l.size })).sort((a, b) => b.size - a.size).map((l) => l.i);
   try {
     const cpus = new Semaphore(availableParallelism());
-    await forEachLimited(req.layers.length, req.layers.length, async (i) => {
+    await forEachLimited(order.length, order.length, async (k) => {
+      const i = order[k]!;
       const chain = chains[i]!;
+      const blob = req.layers[i]!.digest;
       const existing = await store.snapshots.acquire(lease, chain, req.signal);
       if (existing) {
         // the image keeps this layer's blob too: hold it against a concurrent rmi's GC, and fetch it if it is gone
-        claim(store.db, lease, 'blob', req.layers[i]!.digest);
-        if (!store.content.has(req.layers[i]!.digest)) await req.layerReady?.(i);
+        claim(store.db, lease, 'blob', blob);
+        if (!store.content.has(blob)) {
+          const growing = await req.layerReady?.(i);
+          growing?.close();
+          await growing?.done;
+        }
         req.onLayer?.(i, 'exists');
         return;
       }
-      await req.layerReady?.(i);
+      const growing = await req.layerReady?.(i);
       req.onLayer?.(i, 'extracting');
       const scratch = store.snapshots.scratch(lease, chain);
       scratches[i] = scratch;
-      // one syncfs below covers every layer and blob, so the layers skip their own
-      const opts: UnpackOptions = { sync: false, ...(req.limits ? { limits: req.limits } : {}), ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }), ...(req.signal ? { signal: req.signal } : {}) };
-      const [result] = await cpus.run(() => unpackLayers([{ source: store.content.path(req.layers[i]!.digest), dir: scratch, opts }], { concurrency: 1 }));
-      if (result!.diffID !== diffIds[i]) {
-        rmSync(scratch, { recursive: true, force: true });
-        throw new Error(`layer ${i} (${req.layers[i]!.digest}): its content hashes to ${result!.diffID}, but the image config says ${diffIds[i]}`);
+      const opts: UnpackOptions = {
+        name: store.content.path(blob),
+        ...(req.limits ? { limits: req.limits } : {}),
+        ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }),
+        ...(req.signal ? { signal: req.signal } : {}),
+      };
+      const unpack = (source: UnpackJob['source']) => cpus.run(async () => (await unpackLayers([{ source, dir: scratch, opts }], { concurrency: 1 }))[0]!);
+      let result: UnpackResult;
+      try {
+        result = await unpack(growing ? { fd: growing.fd, shared: growing.shared } : store.content.path(blob));
+      } catch (e) {
+        if (!growing) throw e;
+        // bytes that fail to unpack may be bytes that fail their digest: that is the error to tell
+        await growing.done;
+        if (!(e instanceof BlobAbandoned)) throw e;
+        result = await unpack(store.content.path(blob));
+      } finally {
+        growing?.close();
       }
-      links[i] = result!.lowerLinks;
-      sizes[i] = result!.size;
+      await growing?.done;
+      if (result.diffID !== diffIds[i]) {
+        throw new Error(`layer ${i} (${blob}): its content hashes to ${result.diffID}, but the image config says ${diffIds[i]}`);
+      }
+      results[i] = result;
       req.onLayer?.(i, 'done');
     });
     // bottom up, so that a hard link into a lower layer finds that layer in place
     for (let i = 0; i < chains.length; i++) {
       const scratch = scratches[i];
-      if (!scratch) continue;
-      if (links[i]!.length > 0) {
-        const lowers = chains.slice(0, i).reverse().map((c, j) => scratches[i - 1 - j] ?? store.snapshots.dir(c));
-        resolveLowerLinks(scratch, lowers, links[i]!);
-      }
+      if (!scratch || results[i]!.lowerLinks.length === 0) continue;
+      const lowers = chains.slice(0, i).reverse().map((c, j) => scratches[i - 1 - j] ?? store.snapshots.dir(c));
+      resolveLowerLinks(scratch, lowers, results[i]!.lowerLinks);
+      results[i]!.disk = diskUsage(scratch);
     }
+    // each layer synced its own files as it finished; this covers the blobs and the links above
     syncfs(store.root);
     for (let i = 0; i < chains.length; i++) {
       const scratch = scratches[i];
-      if (scratch) store.snapshots.commit(chains[i]!, i === 0 ? null : chains[i - 1]!, diffIds[i]!, sizes[i]!, scratch);
+      if (scratch) store.snapshots.commit(chains[i]!, i === 0 ? null : chains[i - 1]!, diffIds[i]!, results[i]!.size, results[i]!.disk, scratch);
     }
   } finally {
     for (const s of scratches) if (s) rmSync(s, { recursive: true, force: true });

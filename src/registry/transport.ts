@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { getCACertificates } from 'node:tls';
-import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { Agent, Pool, type Dispatcher } from 'undici';
 import { parseErrorBody, RegistryError, RegistryProtocolError, RegistryTransportError } from './errors.ts';
 
 export interface TransportOptions {
@@ -90,8 +90,10 @@ export class Transport {
     const url = typeof req.url === 'string' ? req.url : req.url.toString();
     const headers: Record<string, string> = { 'user-agent': this.#options.userAgent ?? USER_AGENT, ...req.headers };
     try {
-      const res = await request(url, {
-        dispatcher: this.#agent(req.tlsVerify ?? true),
+      const parsed = new URL(url);
+      const res = await this.#agent(req.tlsVerify ?? true).request({
+        origin: parsed.origin,
+        path: parsed.pathname + parsed.search,
         method: req.method,
         headers,
         body: req.body ?? null,

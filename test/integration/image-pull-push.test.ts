@@ -739,6 +739,21 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.deepEqual(files(join(store.root, 'ingest')), []);
     });
 
+    it('a layer with the right digest whose tar climbs out: the unpack\'s error once the download is whole', async (t) => {
+      // a big file first, so the bad entry is read while the blob still downloads
+      const evil: LayerSpec = { compression: 'gzip', files: { 'data/big': BIG }, entries: [file('../evil', 'x')] };
+      const escape = await skopeoImage(reg, 'test/escape', [{ layers: [LOWER, evil] }], '1');
+      const evilLayer = layoutManifest(escape.layout, escape.manifests[0]!).doc.layers[1]!.digest;
+      const store = openStore(t);
+      await makeBusyboxImage(store, 'docker.io/library/busybox:latest');
+      const before = storeState(store);
+      await assert.rejects(pullImage(store, `${reg.host}/test/escape:1`, { config }), (e: Error) => {
+        assert.match(e.message, new RegExp(`${evilLayer.slice(7)}.*"\\.\\./evil": path has a "\\.\\." component`));
+        return true;
+      });
+      assertUnchanged(store, before);
+    });
+
     it('a redirect loop', async (t) => {
       const { error } = await hostilePull(t, (r) => (isBlob(bigLayer)(r) ? { kind: 'redirect-loop' } : null));
       assert.match(error.message, /redirect loop|too many redirects/);
@@ -842,6 +857,9 @@ describe('hull pull and push against a real registry', { concurrency: true }, ()
       assert.equal(gets[0]!.headers.range, undefined);
       assert.equal(gets[1]!.headers.range, `bytes=${N}-`);
       assert.ok(progress.statuses('Retrying in 1 second').length === 1);
+      // the layer was unpacked as it arrived: before the retry, not after the download
+      const at = (status: string) => progress.events.findIndex((e) => e.id === short(bigLayer) && e.status === status);
+      assert.ok(at('Extracting') >= 0 && at('Extracting') < at('Retrying in 1 second'), JSON.stringify(progress.events.filter((e) => e.id === short(bigLayer)).map((e) => e.status)));
       assert.deepEqual(readFileSync(join(store.snapshots.dir(store.layers(result.image.id)[0]!.chainId), 'data/big')), BIG);
       assert.deepEqual(files(join(store.root, 'ingest')), []);
     });

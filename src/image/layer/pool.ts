@@ -7,16 +7,23 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { TarError, TarFormatError, TarLimitError, TarTruncatedError, TarUnsupportedError } from '../tar/reader.ts';
 import { LayerFormatError, LayerLimitError } from './decompress.ts';
+import { BlobAbandoned } from './growing.ts';
 import { LayerUnpackError, type UnpackOptions, type UnpackResult } from './unpack.ts';
 
+/** A blob still downloading: the fd of its partial file and the GrowingBlob's shared cells. */
+export interface FollowedBlob {
+  fd: number;
+  shared: SharedArrayBuffer;
+}
+
 export interface UnpackJob {
-  source: string;
+  source: string | FollowedBlob;
   dir: string;
   opts?: UnpackOptions;
 }
 
 export type JobMessage =
-  | { type: 'job'; id: number; source: string; dir: string; opts: Omit<UnpackOptions, 'signal'> }
+  | { type: 'job'; id: number; source: string | FollowedBlob; dir: string; opts: Omit<UnpackOptions, 'signal'> }
   | { type: 'abort'; id: number };
 
 export interface SerializedError {
@@ -39,7 +46,7 @@ export interface PoolOptions {
 
 const ERRORS: Record<string, new (...args: never[]) => Error> = {
   TarError, TarFormatError, TarTruncatedError, TarLimitError, TarUnsupportedError,
-  LayerLimitError, LayerFormatError, LayerUnpackError,
+  LayerLimitError, LayerFormatError, LayerUnpackError, BlobAbandoned,
 };
 
 /** The worker's error as an instance of the same class, so callers can tell the kinds apart. */
@@ -108,7 +115,8 @@ class PooledWorker {
   }
 }
 
-function blobSize(path: string): number {
+function blobSize(path: string | FollowedBlob): number {
+  if (typeof path !== 'string') return 0;
   try {
     return statSync(path).size;
   } catch {
@@ -144,6 +152,14 @@ function release(w: PooledWorker): void {
 }
 
 /**
+ * Starts up to `count` idle workers now, so that the tens of milliseconds each takes to start
+ * overlap with whatever the caller does before its first unpack (a pull's manifest requests).
+ */
+export function warmUnpackers(count = availableParallelism()): void {
+  for (let n = idle.size; n < count; n++) release(new PooledWorker());
+}
+
+/**
  * Unpacks each job's layer into its dir (see unpackLayer), up to `concurrency` at once. If one
  * fails, the others are aborted; every job that did not finish has its dir removed, and the
  * first failure is thrown once all jobs have settled. Dirs of jobs that finished are kept.
@@ -171,7 +187,7 @@ export async function unpackLayers(jobs: UnpackJob[], options: PoolOptions = {})
       const i = order[next++]!;
       const job = jobs[i]!;
       if (existsSync(job.dir)) {
-        failure ??= new LayerUnpackError(`layer ${job.opts?.name ?? job.source}: the snapshot directory ${job.dir} already exists`);
+        failure ??= new LayerUnpackError(`layer ${job.opts?.name ?? (typeof job.source === 'string' ? job.source : 'stream')}: the snapshot directory ${job.dir} already exists`);
         abortAll(failure);
         break;
       }

@@ -15,6 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import * as sys from '../../sys/index.ts';
 import { readTar, TarLimitError, type TarEntry, type TarHeader } from '../tar/reader.ts';
+import { diskUsage } from '../store/disk-usage.ts';
 import { LayerLimitError, openLayer } from './decompress.ts';
 
 export interface LayerLimits {
@@ -36,8 +37,6 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Names the layer in messages; the default is the source path. */
   name?: string;
-  /** syncfs when done (default); false when the caller syncs once for several layers. */
-  sync?: boolean;
 }
 
 export interface UnpackResult {
@@ -46,6 +45,8 @@ export interface UnpackResult {
   /** Uncompressed bytes. */
   size: number;
   entries: number;
+  /** Bytes the directory takes on disk, as `du` counts them. */
+  disk: number;
   /** Hard links whose target is not in this layer; see resolveLowerLinks. */
   lowerLinks: { path: string; target: string }[];
 }
@@ -450,11 +451,14 @@ async function unpackInto(source: string | NodeJS.ReadableStream, dir: string, o
       await applier.apply(entry);
     }
     applier.finish();
-    if (opts.sync !== false) sys.syncfs(dir);
+    // each layer syncs as it finishes, while others still unpack, rather than all at the end
+    sys.syncfs(dir);
     return {
       diffID: layer.diffID(),
       size: layer.size(),
       entries,
+      // here, on the unpacking thread, rather than as a separate walk on the caller's
+      disk: diskUsage(dir),
       lowerLinks: [...applier.lowerLinks].map(([path, target]) => ({ path, target })),
     };
   } catch (e) {

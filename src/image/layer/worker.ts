@@ -1,6 +1,8 @@
 // The worker-thread side of pool.ts: unpacks the layers it is sent, one at a time. Bundled as
 // dist/hull-unpack-worker.cjs (scripts/bundle.ts).
 import { parentPort } from 'node:worker_threads';
+import { Readable } from 'node:stream';
+import { followBlob } from './growing.ts';
 import { unpackLayer } from './unpack.ts';
 import type { JobMessage, ReplyMessage } from './pool.ts';
 
@@ -16,7 +18,8 @@ port.on('message', (msg: JobMessage) => {
   }
   const controller = new AbortController();
   running.set(msg.id, controller);
-  unpackLayer(msg.source, msg.dir, { ...msg.opts, signal: controller.signal }).then(
+  const source = typeof msg.source === 'string' ? msg.source : Readable.from(followBlob(msg.source.fd, msg.source.shared, controller.signal), { objectMode: false });
+  unpackLayer(source, msg.dir, { ...msg.opts, signal: controller.signal }).then(
     (result) => {
       running.delete(msg.id);
       port.postMessage({ type: 'done', id: msg.id, result } satisfies ReplyMessage);

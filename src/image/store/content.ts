@@ -2,9 +2,9 @@
 // digest and size while they stream, and renamed into place only when both match.
 import { createHash } from '../../crypto.ts';
 import type { Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { close, createReadStream, createWriteStream, existsSync, mkdirSync, open, openSync, closeSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writev, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest, type Digest } from '../digest.ts';
@@ -31,6 +31,11 @@ export interface IngestOptions {
   /** Refuse a blob larger than this when the descriptor gives no size. */
   maxSize?: number;
   signal?: AbortSignal;
+  /**
+   * How many bytes the partial file holds: first once it is open for this transfer, then after
+   * each write, so that a reader can follow it. Fewer than the last time means it started over.
+   */
+  onWritten?: (bytes: number) => void;
 }
 
 function split(digest: string): [string, string] {
@@ -156,6 +161,7 @@ export class ContentStore {
       }
       if (existsSync(partial)) truncateSync(partial, have);
       else closeSync(openSync(partial, 'w', 0o600));
+      opts.onWritten?.(have);
       const limit = expected.size ?? opts.maxSize ?? Number.MAX_SAFE_INTEGER;
       let total = have;
       opts.onProgress?.(total);
@@ -182,7 +188,7 @@ export class ContentStore {
         }
       }
       try {
-        await pipeline(received, meter, createWriteStream(partial, { flags: 'a' }), { signal: opts.signal });
+        await pipeline(received, meter, appender(partial, have, opts.onWritten), { signal: opts.signal });
       } catch (err) {
         // a transfer that failed may resume next time; bytes that cannot be right never do
         if (err instanceof DigestMismatch) unlinkSync(partial);
@@ -231,6 +237,52 @@ export class ContentStore {
 /** The digest a partial download under ingest/ is for (its name is <algorithm>-<hex>). */
 export function digestOfPartial(name: string): string {
   return name.replace('-', ':');
+}
+
+/** Appends to file, telling onWritten the file's size after each write has landed. */
+function appender(file: string, size: number, onWritten: ((bytes: number) => void) | undefined): Writable {
+  let fd = -1;
+  const put = (chunks: Buffer[], done: (err?: Error | null) => void): void => {
+    const want = chunks.reduce((n, c) => n + c.length, 0);
+    writev(fd, chunks, (err, n) => {
+      if (err) return done(err);
+      size += n;
+      onWritten?.(size);
+      // a short write is rare on a regular file, but possible: the rest goes again
+      if (n < want) return put(rest(chunks, n), done);
+      done();
+    });
+  };
+  return new Writable({
+    construct(done) {
+      open(file, 'a', (err, opened) => {
+        fd = opened;
+        done(err);
+      });
+    },
+    write(chunk: Buffer, _enc, done) {
+      put([chunk], done);
+    },
+    writev(chunks, done) {
+      put(chunks.map((c) => c.chunk as Buffer), done);
+    },
+    destroy(err, done) {
+      if (fd < 0) return done(err);
+      close(fd, () => done(err));
+    },
+  });
+}
+
+function rest(chunks: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const c of chunks) {
+    if (skip >= c.length) skip -= c.length;
+    else {
+      out.push(skip ? c.subarray(skip) : c);
+      skip = 0;
+    }
+  }
+  return out;
 }
 
 async function hashFile(file: string, bytes: number, hash: Hash): Promise<void> {

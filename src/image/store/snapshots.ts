@@ -4,7 +4,6 @@ import { createHash } from '../../crypto.ts';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { diskUsage } from './disk-usage.ts';
 import { claim, type Lease } from './leases.ts';
 import type { Db } from './metadata.ts';
 
@@ -66,14 +65,14 @@ export class SnapshotStore {
     return join(dir, 'snapshot-' + chainId.slice(chainId.indexOf(':') + 1, 20));
   }
 
-  /** Moves an unpacked scratch directory into place and records it. */
-  commit(chainId: string, parent: string | null, diffId: string, size: number, scratch: string): Snapshot {
+  /** Moves an unpacked scratch directory, of `disk` bytes on disk, into place and records it. */
+  commit(chainId: string, parent: string | null, diffId: string, size: number, disk: number, scratch: string): Snapshot {
     const dir = this.dir(chainId);
     // a directory without a row is what a killed run left between the rename and the insert
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(this.root, 'snapshots'), { recursive: true });
     renameSync(scratch, dir);
-    const snap: Snapshot = { chainId, parent, diffId, size, disk: diskUsage(dir) };
+    const snap: Snapshot = { chainId, parent, diffId, size, disk };
     this.db
       .prepare('INSERT OR REPLACE INTO snapshots (chain_id, parent, diff_id, size, disk, created) VALUES (?, ?, ?, ?, ?, ?)')
       .run(chainId, parent, diffId, size, snap.disk, Date.now());
