@@ -41,6 +41,22 @@ const undiciApart = {
   },
 };
 
+// commander imports node:child_process at its top for executable subcommands, which hull never
+// uses; loading it (with dgram and socket lists) cost ~1 ms of every command. Its bundle gets an
+// object that loads the module only if something reads from it.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b: import('esbuild').PluginBuild) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'lazy-child-process', namespace: 'hull' } : undefined,
+    );
+    b.onLoad({ filter: /^lazy-child-process$/, namespace: 'hull' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 // the bundles are CommonJS whatever the repository's package.json says
 writeFileSync(root + 'dist/package.json', '{ "type": "commonjs" }\n');
 
@@ -58,8 +74,17 @@ for (const { entry, out, launcher } of entries) {
     legalComments: 'none',
     banner: { js: `${launcher ? '' : `#!${node}\n`}var __hullMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__hullMetaUrl' },
-    plugins: entry.startsWith('src/') ? [undiciApart] : [],
+    plugins: entry.startsWith('src/') ? [undiciApart, lazyChildProcess] : [],
   });
+  // esbuild escapes non-ASCII text in strings but not in regular expression literals, and one
+  // such character makes V8 hold the whole source as two bytes a character: 780 kB more memory
+  // to fault in, and a slower scan, at every start. Write \u escapes in the source instead.
+  const text = readFileSync(root + out + '.tmp', 'utf8');
+  const wide = /[^\x00-\x7f]/.exec(text);
+  if (wide) {
+    rmSync(root + out + '.tmp');
+    throw new Error(`${out}: a non-ASCII character in ${JSON.stringify(text.slice(Math.max(0, wide.index - 40), wide.index + 10))}; write it as a \\u escape`);
+  }
   chmodSync(root + out + '.tmp', 0o755);
   renameSync(root + out + '.tmp', root + out);
   // the caches of the bundle before this build: V8 would reject them, and they hold ~1 MB a verb

@@ -9,7 +9,7 @@ export function goQuote(s: string): string {
     const r = ch.codePointAt(0)!;
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (r >= 0x20 && r < 0x7f) out += ch;
-    else if (r >= 0x80 && PRINTABLE.test(ch)) out += ch;
+    else if (r >= 0x80 && (PRINTABLE ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u).test(ch)) out += ch;
     else if (ESCAPES[r] !== undefined) out += ESCAPES[r];
     else if (r < 0x20 || r === 0x7f) out += `\\x${hex(r, 2)}`;
     else if (r >= 0xd800 && r <= 0xdfff) out += '\\ufffd';
@@ -19,8 +19,9 @@ export function goQuote(s: string): string {
   return `${out}"`;
 }
 
-// Go's unicode.IsPrint beyond ASCII: letters, marks, numbers, punctuation and symbols.
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+// Go's unicode.IsPrint beyond ASCII: letters, marks, numbers, punctuation and symbols. Made at
+// first use, in goQuote: the pattern costs ~0.5 ms to build, and most commands quote nothing.
+let PRINTABLE: RegExp | undefined;
 const ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' };
 
 function hex(n: number, width: number): string {

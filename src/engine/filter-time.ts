@@ -12,7 +12,7 @@ const NS_PER_MS = 1_000_000n;
 const MAX_INT64 = (1n << 63n) - 1n;
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/y;
+const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
 
 /** A Go duration (time.ParseDuration) in nanoseconds, or undefined when the text is not one. */
 export function parseGoDuration(text: string): bigint | undefined {

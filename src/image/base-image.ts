@@ -1,7 +1,7 @@
 // hull's embedded base image: a busybox root filesystem made from the host's busybox-static,
 // with no network. Everything in it is derived from the busybox binary (its mtime is every
 // timestamp), so two machines with the same busybox make the same image ID.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../child-process.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { digestOf } from './digest.ts';
@@ -60,7 +60,7 @@ function busyboxEntries(busybox: string): { entries: TarEntry[]; created: string
   } catch {
     throw new Error(`${busybox} is missing: install Debian's busybox-static (apt-get install busybox-static)`);
   }
-  const list = spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
+  const list = childProcess().spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
   if (list.status !== 0) throw new Error(`${busybox} --list-full failed: is it busybox? ${list.stderr ?? ''}`.trim());
   if (!isStatic(busybox)) {
     throw new Error(`${busybox} is not statically linked: install Debian's busybox-static, not busybox`);

@@ -1,6 +1,6 @@
 // docker's credential store: ~/.docker/config.json (or $DOCKER_CONFIG/config.json) with its
 // `auths`, `credsStore` and `credHelpers`, and the docker-credential-<name> helper protocol.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../child-process.ts';
 import { randomBytes } from '../crypto.ts';
 import { mkdir, open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -254,7 +254,7 @@ function runHelper(name: string, verb: string, input: string, path: string, opti
   const program = `docker-credential-${name}`;
   const timeout = options.helperTimeout ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [verb], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(program, [verb], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     // Our own timer rather than spawn's, which outlives a helper that never started.
     // Rejected at once: a helper's own children may hold its stdout open long after it died.
     const timer = setTimeout(() => {

@@ -1,5 +1,5 @@
 // OCI hooks: each gets the state on stdin, runs with its own env and an optional timeout.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../child-process.ts';
 import type { Hook, NamespaceType, State } from './spec/types.ts';
 import { launch } from './launch.ts';
 import { compileHookPlan } from './plan/compile.ts';
@@ -29,7 +29,7 @@ export function runHostHook(kind: HookKind, hook: Hook, state: State): Promise<v
     }
     // Its own process group, so that a timeout kills the hook's children too: a shell script's
     // `sleep` would otherwise live on, holding the stderr pipe and the runtime with it.
-    const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    const child = childProcess().spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let timedOut = false;
     const timer = hook.timeout

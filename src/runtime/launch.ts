@@ -1,5 +1,6 @@
 // Runs a launch plan through hull-init and follows its sync messages.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { childProcess } from '../child-process.ts';
+import type { StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -173,7 +174,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     childExit = new Promise<number>(() => {});
   } else {
     const stdio = [...o.stdio, 'pipe'] as StdioOptions;
-    const child = (init = spawn(initBinary(), ['init', String(syncIndex)], { stdio }));
+    const child = (init = childProcess().spawn(initBinary(), ['init', String(syncIndex)], { stdio }));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new Error(`cannot run ${initBinary()}: ${e.message}`)));

@@ -2,7 +2,7 @@
 // container's hull-shim runs `hull container healthcheck --next-delay <id>` on a timer
 // (ShimOptions.timer); each run execs the test in the container once, records the result in the
 // container's row, and tells the shim when the next run is due. The policy is all here.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -222,7 +222,7 @@ export async function probe(env: ContainerEnv, c: Container): Promise<ProbeResul
   }
   try {
     const runtime = join(dirname(hullBinary()), 'hull-runtime');
-    const child = spawn(runtime, ['--root', runtimeRoot(env.roots), 'exec', '--process', procFile, '--pid-file', pidFile, c.Id], {
+    const child = childProcess().spawn(runtime, ['--root', runtimeRoot(env.roots), 'exec', '--process', procFile, '--pid-file', pidFile, c.Id], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = new LimitedOutput();

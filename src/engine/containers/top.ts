@@ -1,7 +1,7 @@
 // `top`: the host's ps, narrowed to the processes in the container's cgroup, as docker's daemon
 // runs it: ps's own columns (default `-ef`), the rows whose PID is the container's, and the
 // titles and rows as the Engine API's ContainerTopOKBody carries them.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { cgroupPids } from '../../runtime/cgroups/manager.ts';
 import type { ContainerEnv } from './lifecycle.ts';
 import type { Container } from './model.ts';
@@ -58,7 +58,7 @@ export function parsePsOutput(output: string, pids: Set<number>): TopResult {
 }
 
 function runPs(args: string[]): { ok: true; stdout: string } | { ok: false; error: string } {
-  const r = spawnSync('ps', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = childProcess().spawnSync('ps', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) return { ok: false, error: r.error.message };
   if (r.status !== 0) {
     const first = (r.stderr ?? '').split('\n')[0];

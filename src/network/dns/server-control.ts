@@ -2,7 +2,7 @@
 // host. It is on the hot path of `hull run`, so nothing here waits for the server: a live server
 // gets a SIGHUP and re-reads the directory; otherwise a new one is started detached, and the
 // first queries of a container may simply be retried by its resolver.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dnsNetworks } from './config-file.ts';
@@ -107,7 +107,7 @@ export function notifyDns(dir: string, binary: string, options: NotifyOptions = 
   const log = openSync(logPath, size > LOG_MAX_BYTES ? 'w' : 'a', 0o644);
   try {
     // detached: setsid, so it outlives this process and its terminal
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
+    const child = childProcess().spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
     // A failed start shows as no live server: the next notify starts one again.
     child.on('error', () => {});
     child.unref();

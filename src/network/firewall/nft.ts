@@ -1,7 +1,7 @@
 // Running nft: one process per change, the script on stdin, so that a change is one
 // transaction (nft -f applies a whole script or nothing). With a network namespace (tests, or a
 // rootless setup one day) nft runs inside it through nsenter.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { existsSync } from 'node:fs';
 import { FirewallError } from './validate.ts';
 
@@ -33,7 +33,7 @@ export interface NftResult {
 
 export function runNft(netns: string | undefined, args: string[], input?: string): NftResult {
   const c = command(netns, args);
-  const r = spawnSync(c.file, c.args, { input: input ?? '', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = childProcess().spawnSync(c.file, c.args, { input: input ?? '', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   // a command that exits before reading its script (nsenter failing) breaks the pipe: its status says why
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null) return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   if (r.error) {

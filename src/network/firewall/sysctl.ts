@@ -3,7 +3,7 @@
 //
 // /proc/sys/net answers for the network namespace of the process that opens it, and Node cannot
 // enter another one, so for a namespace the check and the write run in a shell under nsenter.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FirewallError, checkBridge } from './validate.ts';
 
@@ -20,7 +20,7 @@ function turnOnHere(paths: string[]): void {
 function turnOnIn(netns: string, paths: string[]): void {
   // The paths are arguments, never part of the shell text.
   const script = 'for p; do [ "$(cat "$p")" = 1 ] || echo 1 > "$p" || exit 1; done';
-  const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'sh', '-c', script, 'sh', ...paths], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('nsenter', [`--net=${netns}`, '--', 'sh', '-c', script, 'sh', ...paths], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new FirewallError(`cannot turn on ${paths.join(', ')} in ${netns}: ${r.error?.message ?? r.stderr.trim()}`);
   }
@@ -64,7 +64,7 @@ export function enableRouteLocalnetIfPresent(bridge: string, netns?: string): vo
     return;
   }
   const script = '[ ! -e "$1" ] || [ "$(cat "$1")" = 1 ] || echo 1 > "$1"';
-  const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'sh', '-c', script, 'sh', path], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('nsenter', [`--net=${netns}`, '--', 'sh', '-c', script, 'sh', path], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new FirewallError(`cannot turn on ${path} in ${netns}: ${r.error?.message ?? r.stderr.trim()}`);
   }

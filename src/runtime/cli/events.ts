@@ -20,7 +20,7 @@ export function parseDuration(text: string): number {
   if (rest === '') throw bad();
   let ms = 0;
   while (rest !== '') {
-    const m = /^(\d*(?:\.\d*)?)([a-zµμ]+)/.exec(rest);
+    const m = /^(\d*(?:\.\d*)?)([a-z\u00b5\u03bc]+)/.exec(rest);
     if (!m || m[1] === '' || m[1] === '.' || UNIT_MS[m[2]!] === undefined) throw bad();
     ms += Number(m[1]) * UNIT_MS[m[2]!]!;
     rest = rest.slice(m[0].length);

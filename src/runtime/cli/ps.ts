@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../child-process.ts';
 import { cgroupPids } from '../cgroups/manager.ts';
 import type { Verb } from './args.ts';
 import type { Context } from './context.ts';
@@ -20,7 +20,7 @@ export function verb(ctx: () => Context): Verb {
       }
       if (f.format !== 'table') throw new Error('--format: must be table or json');
       const args = psArgs.length > 0 ? psArgs : ['-ef'];
-      const r = spawnSync('ps', args, { encoding: 'utf8' });
+      const r = childProcess().spawnSync('ps', args, { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`ps ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
       const lines = r.stdout.split('\n');
       const header = lines[0] ?? '';
