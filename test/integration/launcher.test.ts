@@ -225,3 +225,43 @@ function cacheOfOtherSource(): Buffer {
   assert.equal(r.status, 0, String(r.stderr));
   return r.stdout;
 }
+
+// dist/hull (native/hull-front.c) runs hull.cjs beside it with the Node of its shebang and the
+// options of its second line, which a shebang cannot carry; anything else it leaves to the kernel.
+function front(launcher: string): { dir: string; run: (args: string[]) => { execArgv: string[]; argv: string[] } } {
+  const dir = mkdtempSync(join(tmpdir(), 'hull-front-'));
+  made.push(dir);
+  copyFileSync(join(REPO, 'dist', 'hull'), join(dir, 'hull'));
+  spawnSync('chmod', ['755', join(dir, 'hull')]);
+  writeFileSync(join(dir, 'hull.cjs'), launcher, { mode: 0o755 });
+  return {
+    dir,
+    run(args) {
+      const r = spawnSync(join(dir, 'hull'), args, { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { execArgv: string[]; argv: string[] };
+    },
+  };
+}
+
+const report = "process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2) }));\n";
+
+test('the front gives Node the options of the launcher\'s second line, and the user\'s words after "--"', () => {
+  const shebang = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n', 1)[0]!;
+  const f = front(`${shebang}\n// node-options: --stack-size=900 --no-warnings\n${report}`);
+  // words that Node would take as its own, were they before the script
+  const got = f.run(['run', '--env-file', 'x', '--inspect', '-e', 'A=1']);
+  assert.deepEqual(got.execArgv, ['--stack-size=900', '--no-warnings']);
+  assert.deepEqual(got.argv, ['run', '--env-file', 'x', '--inspect', '-e', 'A=1']);
+});
+
+test('without the options line, the front leaves hull.cjs to its shebang', () => {
+  const shebang = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n', 1)[0]!;
+  const f = front(`${shebang}\n${report}`);
+  assert.deepEqual(f.run(['ps', '-a']), { execArgv: [], argv: ['ps', '-a'] });
+});
+
+test('the built launcher asks for the young generation that start-up was measured with', () => {
+  const second = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n')[1];
+  assert.match(second!, /^\/\/ node-options: .*--min-semi-space-size=\d+/);
+});
