@@ -98,7 +98,14 @@ export async function* followBlob(fd: number, shared: SharedArrayBuffer, signal?
     if (state === COMPLETE) return;
     signal?.throwIfAborted();
     const wait = Atomics.waitAsync(cells, SEQ, seq);
-    if (wait.async) await (signal ? untilAborted(wait.value, signal) : wait.value);
+    if (!wait.async) continue;
+    // a pending waitAsync does not keep a thread's event loop alive; a timer does
+    const alive = setInterval(() => {}, 1 << 30);
+    try {
+      await (signal ? untilAborted(wait.value, signal) : wait.value);
+    } finally {
+      clearInterval(alive);
+    }
   }
 }
 
