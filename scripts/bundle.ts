@@ -30,10 +30,10 @@ const entries: Entry[] = [
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
   { entry: 'scripts/undici-parts.cjs', out: 'dist/hull-undici.cjs' },
 ];
-// A young generation of 16 MB instead of 1: a command then allocates without a scavenge, which
-// at start-up copies most of what the code cache made (one took 4 ms of a `run`; measured with
-// `node --min-semi-space-size=16`: `run --rm` 4-6 ms faster).
-const NODE_FLAGS = '--min-semi-space-size=16';
+// A young generation of 8 MB instead of 1: start-up then allocates without the scavenges that
+// copied most of what the code cache made (one took 4 ms of a `run`); `run --rm` ~4 ms faster,
+// measured with `node --min-semi-space-size=N`. 16 MB was no faster, and it cost a pull 35 MB.
+const NODE_FLAGS = '--min-semi-space-size=8';
 const launcherTemplate = readFileSync(root + 'scripts/launcher.cjs', 'utf8');
 
 // undici is half of hull's code by size; only registry work needs it, so it is a bundle of its

@@ -80,8 +80,8 @@ class PooledWorker {
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor() {
-    // The CLI's Node runs with a 16 MB young generation (scripts/bundle.ts), which workers would
-    // inherit; an unpacker's garbage is short-lived buffers, and 3 MB keeps ~80 MB off a pull.
+    // The CLI's Node runs with an 8 MB young generation (scripts/bundle.ts), which workers would
+    // inherit; an unpacker's garbage is short-lived buffers, and 3 MB keeps ~40 MB off a pull.
     this.worker = new Worker(workerURL(), { resourceLimits: { maxYoungGenerationSizeMb: 3 } });
     this.worker.on('message', (msg: ReplyMessage) => {
       const p = this.pending.get(msg.id);
