@@ -67,25 +67,27 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
         return;
       }
       const growing = await req.layerReady?.(i);
-      req.onLayer?.(i, 'extracting');
-      const scratch = store.snapshots.scratch(lease, chain);
-      scratches[i] = scratch;
-      const opts: UnpackOptions = {
-        name: store.content.path(blob),
-        ...(req.limits ? { limits: req.limits } : {}),
-        ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }),
-        ...(req.signal ? { signal: req.signal } : {}),
-      };
-      const unpack = (source: UnpackJob['source']) => cpus.run(async () => (await unpackLayers([{ source, dir: scratch, opts }], { concurrency: 1 }))[0]!);
       let result: UnpackResult;
       try {
-        result = await unpack(growing ? { fd: growing.fd, shared: growing.shared } : store.content.path(blob));
-      } catch (e) {
-        if (!growing) throw e;
-        // bytes that fail to unpack may be bytes that fail their digest: that is the error to tell
-        await growing.done;
-        if (!(e instanceof BlobAbandoned)) throw e;
-        result = await unpack(store.content.path(blob));
+        req.onLayer?.(i, 'extracting');
+        const scratch = store.snapshots.scratch(lease, chain);
+        scratches[i] = scratch;
+        const opts: UnpackOptions = {
+          name: store.content.path(blob),
+          ...(req.limits ? { limits: req.limits } : {}),
+          ...(req.allowDevices === undefined ? {} : { allowDevices: req.allowDevices }),
+          ...(req.signal ? { signal: req.signal } : {}),
+        };
+        const unpack = (source: UnpackJob['source']) => cpus.run(async () => (await unpackLayers([{ source, dir: scratch, opts }], { concurrency: 1 }))[0]!);
+        try {
+          result = await unpack(growing ? { fd: growing.fd, shared: growing.shared } : store.content.path(blob));
+        } catch (e) {
+          if (!growing) throw e;
+          // bytes that fail to unpack may be bytes that fail their digest: that is the error to tell
+          await growing.done;
+          if (!(e instanceof BlobAbandoned)) throw e;
+          result = await unpack(store.content.path(blob));
+        }
       } finally {
         growing?.close();
       }
