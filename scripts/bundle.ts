@@ -13,7 +13,8 @@ const node = process.execPath;
 interface Entry {
   entry: string;
   out: string;
-  launcher?: { file: string; groups: string[]; withValue: string[] };
+  /** warm: the verbs that start a container's process, for which dist/hull warms the cgroup lock. */
+  launcher?: { file: string; groups: string[]; withValue: string[]; warm?: string[] };
 }
 const entries: Entry[] = [
   {
@@ -25,7 +26,12 @@ const entries: Entry[] = [
   {
     entry: 'src/cli/bin.ts',
     out: 'dist/hull-main.cjs',
-    launcher: { file: 'dist/hull.cjs', groups: ['container', 'image', 'network', 'system', 'volume'], withValue: ['--root', '--runroot', '--config'] },
+    launcher: {
+      file: 'dist/hull.cjs',
+      groups: ['container', 'image', 'network', 'system', 'volume'],
+      withValue: ['--root', '--runroot', '--config'],
+      warm: ['run', 'start', 'restart', 'exec'],
+    },
   },
   { entry: 'src/image/layer/worker.ts', out: 'dist/hull-unpack-worker.cjs' },
   { entry: 'scripts/undici-parts.cjs', out: 'dist/hull-undici.cjs' },
@@ -100,8 +106,13 @@ for (const { entry, out, launcher } of entries) {
       .replace("'MAIN'", JSON.stringify(out.slice(out.lastIndexOf('/') + 1)))
       .replace("['GROUPS']", list(launcher.groups))
       .replace("['WITH_VALUE']", list(launcher.withValue));
-    // dist/hull (native/hull-front.c) runs the launcher with the options of its second line
-    writeFileSync(root + launcher.file + '.tmp', `#!${node} --\n// node-options: ${NODE_FLAGS}\n${text}`);
+    // what dist/hull (native/hull-front.c) reads: a shebang carries one argument, so Node's
+    // options are on the next line, and the front finds the verb as the launcher does
+    const header = [`#!${node} --`, `// node-options: ${NODE_FLAGS}`];
+    if (launcher.warm) {
+      header.push(`// warm-cgroup-lock: ${launcher.warm.join(' ')}`, `// options-with-value: ${launcher.withValue.join(' ')}`, `// groups: ${launcher.groups.join(' ')}`);
+    }
+    writeFileSync(root + launcher.file + '.tmp', `${header.join('\n')}\n${text}`);
     chmodSync(root + launcher.file + '.tmp', 0o755);
     renameSync(root + launcher.file + '.tmp', root + launcher.file);
   }

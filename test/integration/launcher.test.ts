@@ -227,8 +227,9 @@ function cacheOfOtherSource(): Buffer {
 }
 
 // dist/hull (native/hull-front.c) runs hull.cjs beside it with the Node of its shebang and the
-// options of its second line, which a shebang cannot carry; anything else it leaves to the kernel.
-function front(launcher: string): { dir: string; run: (args: string[]) => { execArgv: string[]; argv: string[] } } {
+// options of its header, which a shebang cannot carry; anything else it leaves to the kernel. For
+// the verbs the header lists it first forks the cgroup-lock warmer, which Node then has as a child.
+function front(launcher: string): { dir: string; run: (args: string[]) => { execArgv: string[]; argv: string[]; children: number } } {
   const dir = mkdtempSync(join(tmpdir(), 'hull-front-'));
   made.push(dir);
   copyFileSync(join(REPO, 'dist', 'hull'), join(dir, 'hull'));
@@ -239,12 +240,14 @@ function front(launcher: string): { dir: string; run: (args: string[]) => { exec
     run(args) {
       const r = spawnSync(join(dir, 'hull'), args, { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout) as { execArgv: string[]; argv: string[] };
+      return JSON.parse(r.stdout) as { execArgv: string[]; argv: string[]; children: number };
     },
   };
 }
 
-const report = "process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2) }));\n";
+const report =
+  "const kids = require('node:fs').readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim();\n" +
+  "process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2), children: kids ? kids.split(' ').length : 0 }));\n";
 
 test('the front gives Node the options of the launcher\'s second line, and the user\'s words after "--"', () => {
   const shebang = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n', 1)[0]!;
@@ -253,15 +256,29 @@ test('the front gives Node the options of the launcher\'s second line, and the u
   const got = f.run(['run', '--env-file', 'x', '--inspect', '-e', 'A=1']);
   assert.deepEqual(got.execArgv, ['--stack-size=900', '--no-warnings']);
   assert.deepEqual(got.argv, ['run', '--env-file', 'x', '--inspect', '-e', 'A=1']);
+  assert.equal(got.children, 0, 'no verbs to warm for: no warmer');
+});
+
+test('the front warms the cgroup lock for the verbs the header lists, found as the launcher finds them', () => {
+  const shebang = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n', 1)[0]!;
+  const f = front(`${shebang}\n// node-options: --no-warnings\n// warm-cgroup-lock: run exec\n// options-with-value: --root\n// groups: container\n${report}`);
+  const warmed = (args: string[]) => f.run(args).children;
+  assert.equal(warmed(['run', 'busybox']), 1);
+  assert.equal(warmed(['--debug', 'container', 'exec', 'c', 'sh']), 1);
+  assert.equal(warmed(['ps', '-a']), 0);
+  // the value of --root is not the verb
+  assert.equal(warmed(['--root', 'run', 'ps']), 0);
+  assert.equal(warmed(['container', 'ls']), 0);
 });
 
 test('without the options line, the front leaves hull.cjs to its shebang', () => {
   const shebang = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n', 1)[0]!;
   const f = front(`${shebang}\n${report}`);
-  assert.deepEqual(f.run(['ps', '-a']), { execArgv: [], argv: ['ps', '-a'] });
+  assert.deepEqual(f.run(['ps', '-a']), { execArgv: [], argv: ['ps', '-a'], children: 0 });
 });
 
-test('the built launcher asks for the young generation that start-up was measured with', () => {
-  const second = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n')[1];
-  assert.match(second!, /^\/\/ node-options: .*--min-semi-space-size=\d+/);
+test('the built launcher asks for the young generation that start-up was measured with, and names the verbs to warm for', () => {
+  const lines = readFileSync(join(REPO, 'dist', 'hull.cjs'), 'utf8').split('\n');
+  assert.match(lines[1]!, /^\/\/ node-options: .*--min-semi-space-size=\d+/);
+  assert.ok(lines.includes('// warm-cgroup-lock: run start restart exec'), lines.slice(0, 6).join('\n'));
 });
