@@ -23,6 +23,7 @@ interface Native {
   socketpair(): [number, number];
   pipe(nonblockingRead: boolean): [number, number];
   spawnDetached(file: string, argv: string[], fds: number[]): number;
+  holdAddressSpace(): void;
 }
 
 export class NativeAddonError extends Error {
@@ -166,4 +167,13 @@ export function pipe(nonblockingRead = false): [number, number] {
  */
 export function spawnDetached(file: string, argv: string[], fds: number[]): number {
   return load().spawnDetached(file, argv, fds);
+}
+
+/**
+ * Called as the process exits: the kernel's teardown of this process's memory (~3 ms for a Node
+ * process) then happens after whoever waits for the exit has been told, in a child that shares
+ * the memory and leaves as soon as this process is gone (native/sys.c). Best effort.
+ */
+export function holdAddressSpace(): void {
+  load().holdAddressSpace();
 }

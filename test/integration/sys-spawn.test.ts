@@ -3,8 +3,8 @@
 // program gets exactly the fds it was given, a clean signal state and a session of its own, and
 // it is never our child nor leaves a zombie with us.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
@@ -314,4 +314,34 @@ test('socketpair: connected both ways, close-on-exec, unseen by a child given ne
     }
     assert.ok(!ends.has(link), `child fd ${fd} is our socket ${link}`);
   }
+});
+
+test('holdAddressSpace: a child that shares our memory, holds nothing else, and leaves once we are gone', async () => {
+  const addon = join(import.meta.dirname, '../../dist/hull-sys.node');
+  // the process holds its memory, then shows a new title through it, and exits 3 at a line on stdin
+  const script = `require(${JSON.stringify(addon)}).holdAddressSpace(); process.title = 'held-by-keeper';
+    process.stdout.write(String(process.pid) + '\\n'); process.stdin.once('data', () => process.exit(3));`;
+  const holder = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => holder.once('exit', (code) => resolve(code)));
+  const pid = Number(await new Promise<string>((resolve) => holder.stdout.once('data', (d) => resolve(String(d)))));
+  const keepers = (): number[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((p) => {
+    try {
+      const [state, ppid] = stat(p);
+      return Number(ppid) === pid && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+  const [keeper] = keepers();
+  assert.ok(keeper, 'a child is there');
+  // the title is written into the memory the child reads its command line from
+  assert.equal(readFileSync(`/proc/${keeper}/cmdline`, 'utf8').replace(/\0+$/, ''), 'held-by-keeper');
+  assert.deepEqual(fdsOf(keeper).map((fd) => readlinkSync(`/proc/${keeper}/fd/${fd}`)), ['anon_inode:[pidfd]'], 'the pidfd it waits on, and none of ours');
+  const blocked = BigInt(`0x${status(keeper).SigBlk}`);
+  for (const sig of [1, 2, 3, 10, 12, 13, 14, 15, 17]) assert.ok(blocked & (1n << BigInt(sig - 1)), `signal ${sig} blocked`);
+  holder.stdin.end('go\n');
+  assert.equal(await exited, 3);
+  // gone, or a zombie its new parent has not reaped yet
+  for (let i = 0; i < 200 && existsSync(`/proc/${keeper}`) && stat(keeper)[0] !== 'Z'; i++) sleepMs(5);
+  assert.ok(!existsSync(`/proc/${keeper}`) || stat(keeper)[0] === 'Z', 'the child left after us');
 });
