@@ -2,7 +2,8 @@
 // ps and inspect, docker's exit codes, and what a killed shim or CLI leaves (nothing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './harness.ts';
 import { engine, engineProcesses, findProcess, type Engine } from './helpers/engine.ts';
@@ -128,6 +129,36 @@ describe('detached containers', () => {
     const id = e.ok(['run', '-d', '--rm', 'busybox', 'true']);
     await waitFor(() => e.run(['inspect', id]).status !== 0, 'container removed');
     assert.ok(!existsSync(join(e.root, 'containers', id)));
+  });
+
+  it('--rm gives the container a volatile writable layer, which mounts again in the same boot but not after a crash', () => {
+    const rootLine = (args: string[]) => e.ok(['run', ...args, 'busybox', 'sh', '-c', 'grep "^overlay / " /proc/mounts']);
+    assert.match(rootLine(['--rm']), /[,\s](fsync=)?volatile[,\s]/);
+    assert.doesNotMatch(rootLine(['--name', 'durable']), /volatile/);
+    e.ok(['rm', 'durable']);
+
+    // cp mounts the layer of a created container, then start mounts it again
+    const id = e.ok(['create', '--rm', 'busybox', 'cat', '/given']);
+    const file = join(e.root, 'given');
+    writeFileSync(file, 'copied in\n');
+    e.ok(['cp', file, `${id}:/given`]);
+    assert.equal(e.ok(['start', '-a', id]), 'copied in');
+    assert.ok(!existsSync(join(e.root, 'containers', id)));
+
+    // a mark left by a mount from before this boot: the layer may have lost writes
+    const stale = e.ok(['create', '--rm', 'busybox', 'true']);
+    e.ok(['cp', file, `${stale}:/given`]);
+    const mark = join(e.root, 'containers', stale, 'work', 'work', 'incompat', 'volatile');
+    assert.ok(existsSync(mark));
+    const beforeBoot = new Date(Date.now() - (uptime() + 3600) * 1000);
+    utimesSync(mark, beforeBoot, beforeBoot);
+    const r = e.run(['start', '-a', stale]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /was mounted when the host went down.*remove the container/);
+    assert.equal(inspect(stale).State.Status, 'created');
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(join(e.root, 'containers', stale)), 'no mount is left');
+    e.ok(['rm', stale]);
+    rmSync(file);
   });
 
   it('inspect shows docker\'s fields', () => {

@@ -50,7 +50,7 @@ export function openContainerView(env: ContainerEnv, c: Container, o: { mounts: 
   const p = new ContainerPaths(env.roots, c.Id);
   let mounted = false;
   if (!isMounted(p.merged)) {
-    mountRootfs(p, containerLowerDirs(env, c));
+    mountRootfs(p, containerLowerDirs(env, c), { volatile: c.HostConfig.AutoRemove });
     mounted = true;
   }
   const release = () => {

@@ -193,7 +193,7 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
       makeInitLayer(paths);
       writeEtcFiles(c, paths, etcNetwork(env, c));
     }
-    mountRootfs(paths, lowerDirs(env, c));
+    mountRootfs(paths, lowerDirs(env, c), { volatile: c.HostConfig.AutoRemove });
     const sandbox = await setUpSandbox(env, c);
     // /etc/hosts names the container's own addresses, which it has from now on
     if (sandbox) writeEtcFiles(c, paths, { ...etcNetwork(env, c), addresses: sandbox.addresses });
