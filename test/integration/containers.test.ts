@@ -2,7 +2,7 @@
 // ps and inspect, docker's exit codes, and what a killed shim or CLI leaves (nothing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './harness.ts';
@@ -159,6 +159,25 @@ describe('detached containers', () => {
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(join(e.root, 'containers', stale)), 'no mount is left');
     e.ok(['rm', stale]);
     rmSync(file);
+  });
+
+  it('all containers mount one init layer, which a create makes when it is missing, concurrent creates included', async () => {
+    const shared = join(e.root, 'init-layer');
+    rmSync(shared, { recursive: true, force: true });
+    const made = await Promise.all([1, 2, 3].map(() => new Promise<string>((resolve, reject) => {
+      const child = e.spawn(['create', 'busybox', 'sh', '-c', 'readlink /etc/mtab; ls -d /proc /sys /dev/pts /dev/shm; cat /etc/hostname']);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`create exited ${code}`))));
+    })));
+    assert.deepEqual(readdirSync(join(e.root)).filter((n) => n.startsWith('init-layer')), ['init-layer'], 'no half-made copy is left');
+    for (const id of made) {
+      assert.deepEqual(readdirSync(join(e.root, 'containers', id)).sort(), ['diff', 'hostname', 'hosts', 'merged', 'resolv.conf', 'work']);
+      assert.equal(inspect(id).GraphDriver.Data.LowerDir.split(':')[0], shared);
+      assert.equal(e.ok(['start', '-a', id]), `/proc/mounts\n/dev/pts\n/dev/shm\n/proc\n/sys\n${id.slice(0, 12)}`);
+      e.ok(['rm', id]);
+    }
+    assert.ok(existsSync(shared), 'the shared layer stays');
   });
 
   it('inspect shows docker\'s fields', () => {

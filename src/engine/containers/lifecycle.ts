@@ -20,7 +20,7 @@ import { checkCommand, mergeImageConfig } from './image-config.ts';
 import { emptyState, type Container, type ContainerConfig, type HostConfig } from './model.ts';
 import { isDirectory, resolveMounts, specMounts } from './mounts.ts';
 import { ContainerPaths, runtimeRoot, type EngineRoots } from './paths.ts';
-import { makeInitLayer, mountRootfs, unmountRootfs } from './rootfs.ts';
+import { makeContainerLayers, mountRootfs, unmountRootfs } from './rootfs.ts';
 import { hullBinary } from './self.ts';
 import { AttachClient, consoleSocketPath, readExit, shimStarted, shimWrap, tiniBinary, type AttachOptions } from './shim.ts';
 import { buildSpec, checkHostConfig } from './spec.ts';
@@ -116,7 +116,7 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
   }
   try {
     mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
-    makeInitLayer(paths);
+    makeContainerLayers(paths);
     writeEtcFiles(c, paths, etcNetwork(env, c));
   } catch (e) {
     removeRecord(env, c, true);
@@ -190,7 +190,7 @@ export async function startContainer(env: ContainerEnv, ref: Container, o: Start
     // a create killed after its row was written leaves these half made (resolv.conf is written last)
     if (!existsSync(paths.resolvConf)) {
       mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
-      makeInitLayer(paths);
+      makeContainerLayers(paths);
       writeEtcFiles(c, paths, etcNetwork(env, c));
     }
     mountRootfs(paths, lowerDirs(env, c), { volatile: c.HostConfig.AutoRemove });

@@ -11,16 +11,17 @@ export class ContainerPaths {
   readonly id: string;
   readonly dir: string;
   readonly runDir: string;
+  /** The read-only init layer, shared by all containers (rootfs.ts): mount points and placeholders for the files bound over them. */
+  readonly init: string;
   constructor(roots: EngineRoots, id: string) {
     this.id = id;
+    this.init = join(roots.root, 'init-layer');
     this.dir = join(roots.root, 'containers', id);
     this.runDir = join(roots.runroot, 'containers', id);
   }
   get upper(): string { return join(this.dir, 'diff'); }
   get work(): string { return join(this.dir, 'work'); }
   get merged(): string { return join(this.dir, 'merged'); }
-  /** The read-only init layer: mount points and placeholders for the files bound over them. */
-  get init(): string { return join(this.dir, 'init'); }
   get hosts(): string { return join(this.dir, 'hosts'); }
   get hostname(): string { return join(this.dir, 'hostname'); }
   get resolvConf(): string { return join(this.dir, 'resolv.conf'); }

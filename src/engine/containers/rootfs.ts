@@ -1,22 +1,36 @@
 // A container's root filesystem: the image's snapshots under the read-only init layer, with the
 // container's own read-write layer on top, mounted with overlayfs in the host's mount namespace.
-import { mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MNT_DETACH, mount, umount2 } from '../../sys/index.ts';
 import type { ContainerPaths } from './paths.ts';
 
-// Mount points the runtime mounts over, and placeholders for the files bound over /etc (docker's init layer).
+// Mount points the runtime mounts over, and placeholders for the files bound over /etc (docker's
+// init layer). Every container has the same, and an overlay never writes to its lower layers, so
+// one serves them all: a container's create and removal make and unlink ~25 fewer files.
 const INIT_DIRS = ['dev', 'dev/pts', 'dev/shm', 'proc', 'sys', 'etc'];
 const INIT_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console'];
 
-/** Makes the init layer and the overlay's directories; safe to run again over a half-made one. */
-export function makeInitLayer(p: ContainerPaths): void {
-  for (const d of INIT_DIRS) mkdirSync(join(p.init, d), { recursive: true, mode: 0o755 });
-  for (const f of INIT_FILES) writeFileSync(join(p.init, f), '', { mode: 0o644 });
-  rmSync(join(p.init, 'etc/mtab'), { force: true });
-  symlinkSync('/proc/mounts', join(p.init, 'etc/mtab'));
+/** Makes the container's overlay directories, and the shared init layer if it is missing. */
+export function makeContainerLayers(p: ContainerPaths): void {
+  if (!existsSync(p.init)) makeInitLayer(p.init);
   for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
+}
+
+/** Made aside and renamed into place, so that no container ever mounts half of it. */
+function makeInitLayer(dir: string): void {
+  const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    for (const d of INIT_DIRS) mkdirSync(join(tmp, d), { recursive: true, mode: 0o755 });
+    for (const f of INIT_FILES) writeFileSync(join(tmp, f), '', { mode: 0o644 });
+    symlinkSync('/proc/mounts', join(tmp, 'etc/mtab'));
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    // another command made it first
+    if (!existsSync(dir)) throw e;
+  }
 }
 
 /**
@@ -44,6 +58,7 @@ export function mountRootfs(p: ContainerPaths, lowerDirs: string[], o: { volatil
   // the kernel takes one page of options; docker shortens paths with links for images of ~40+ layers
   if (data.length >= 4096) throw new Error(`cannot mount the rootfs: the image has too many layers (${lowerDirs.length}) for one overlay mount`);
   if (o.volatile) allowVolatileRemount(p);
+  if (!existsSync(p.init)) makeInitLayer(p.init);
   try {
     mount('overlay', p.merged, 'overlay', 0, data);
   } catch (e) {
