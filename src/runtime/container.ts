@@ -419,7 +419,8 @@ async function runPoststop(store: StateStore, saved: Saved): Promise<void> {
   }
 }
 
-export async function remove(store: StateStore, id: string, force: boolean): Promise<void> {
+/** Returns whether the container had saved state, whose cgroups this has removed. */
+export async function remove(store: StateStore, id: string, force: boolean): Promise<boolean> {
   let saved: Saved;
   try {
     saved = store.load(id);
@@ -429,9 +430,9 @@ export async function remove(store: StateStore, id: string, force: boolean): Pro
       // the resctrl group it does not know: nothing else is left to clear.
       removeIntelRdt(store.dir(id), false);
       store.remove(id);
-      return;
+      return false;
     }
-    if (e instanceof NotFound && force) return;
+    if (e instanceof NotFound && force) return false;
     throw e;
   }
   const st = status(store, saved);
@@ -441,6 +442,7 @@ export async function remove(store: StateStore, id: string, force: boolean): Pro
   removeIntelRdt(store.dir(id), false);
   await runPoststop(store, saved);
   store.remove(id);
+  return true;
 }
 
 /** A resctrl group that will not go is reported, not fatal: the container is gone either way. */

@@ -7,6 +7,7 @@ import { transaction } from '../../image/store/metadata.ts';
 import { parseImageConfig } from '../../image/manifest.ts';
 import type { ImageRecord, ImageStore } from '../../image/store/image-store.ts';
 import { removeCgroups, resolveCgroupDirs } from '../../runtime/cgroups/manager.ts';
+import { oomCounter } from '../../runtime/cgroups/oom.ts';
 import { create as runtimeCreate, kill as runtimeKill, remove as runtimeRemove, resume as runtimeResume, start as runtimeStart } from '../../runtime/container.ts';
 import { LaunchError } from '../../runtime/launch.ts';
 import { NotFound, StateStore, type Saved } from '../../runtime/state.ts';
@@ -359,13 +360,15 @@ function cgroupsPath(id: string): string {
 /** Undoes a start: the runtime's container and cgroups, the mounts and the shim's files. */
 async function teardown(env: ContainerEnv, id: string): Promise<void> {
   const paths = new ContainerPaths(env.roots, id);
-  await runtimeRemove(runtimeStore(env), id, true).catch(() => {});
+  const removed = await runtimeRemove(runtimeStore(env), id, true).catch(() => false);
   // a runtime create killed before it first saved its state has made the cgroups but cannot name them: they are empty
-  try {
-    const leaves = resolveCgroupDirs(cgroupsPath(id), id);
-    removeCgroups(leaves, leaves);
-  } catch {
-    // no usable hierarchy: nothing was made
+  if (!removed) {
+    try {
+      const leaves = resolveCgroupDirs(cgroupsPath(id), id);
+      removeCgroups(leaves, leaves);
+    } catch {
+      // no usable hierarchy: nothing was made
+    }
   }
   unmountRootfs(paths);
   tearDownSandbox(env, id);
@@ -378,18 +381,14 @@ function volumeInUse(env: ContainerEnv, name: string, except: string): boolean {
   return env.volumes.usedBy(name).some((id) => id !== except && env.containers.get(id)?.State.Running);
 }
 
+/** Whether the OOM killer killed in the container's memory cgroup: one file, found from the layout. */
 function oomKilled(saved: Saved | undefined): boolean {
-  for (const dir of saved?.cgroupDirs ?? []) {
-    for (const file of ['memory.events', 'memory.oom_control']) {
-      try {
-        const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
-        if (m && Number(m[1]) > 0) return true;
-      } catch {
-        // not this controller
-      }
-    }
+  if (!saved) return false;
+  try {
+    return (oomCounter(saved.cgroupDirs)?.read() ?? 0n) > 0n;
+  } catch {
+    return false; // no usable hierarchy
   }
-  return false;
 }
 
 function loadSaved(env: ContainerEnv, id: string): Saved | undefined {

@@ -148,21 +148,10 @@ export function createCgroups(dirs: string[], lay = layout()): CgroupPaths {
   try {
     for (const dir of dirs) {
       const h = usable(lay).find((x) => dir === x.mountpoint || dir.startsWith(x.mountpoint + '/'));
-      // mkdir -p, remembering each level we made so that delete removes exactly those
-      const missing: string[] = [];
-      for (let d = dir; !existsSync(d); d = posix.dirname(d)) missing.unshift(d);
-      for (const d of missing) {
-        try {
-          mkdirSync(d);
-        } catch (e) {
-          // another container made the same parent a moment ago: it is theirs to remove
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST' && d !== dir) continue;
-          throw e;
-        }
-        created.push(d);
-        // (v2 children inherit an empty cpuset as "the parent's", so only v1 needs filling)
-        if (h?.version === 1 && h.controllers.includes('cpuset')) fillCpuset(d, h.mountpoint);
-      }
+      const first = created.length;
+      mkdirLevels(dir, created);
+      // (v2 children inherit an empty cpuset as "the parent's", so only v1 needs filling)
+      if (h?.version === 1 && h.controllers.includes('cpuset')) for (const d of created.slice(first)) fillCpuset(d, h.mountpoint);
       if (lay.mode === 'v2' && h?.version === 2) delegateControllers(dir, h.mountpoint);
     }
   } catch (e) {
@@ -170,6 +159,34 @@ export function createCgroups(dirs: string[], lay = layout()): CgroupPaths {
     throw e;
   }
   return { dirs, created };
+}
+
+/**
+ * mkdir -p that adds each level it made to made, top first, so that delete removes exactly
+ * those. The parent is there nearly always, so the leaf is tried first: one syscall, not three.
+ */
+function mkdirLevels(dir: string, made: string[]): void {
+  try {
+    mkdirSync(dir);
+    made.push(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw e;
+  }
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = posix.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      // another container made the same parent a moment ago: it is theirs to remove
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && d !== dir) continue;
+      throw e;
+    }
+    made.push(d);
+  }
 }
 
 /**

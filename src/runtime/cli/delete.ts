@@ -10,6 +10,8 @@ export function verb(ctx: () => Context): Verb {
     flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'kill the container first if it is still running' }],
     min: 1,
     max: 1,
-    run: ([id], f) => remove(ctx().store, id!, !!f.force),
+    run: async ([id], f) => {
+      await remove(ctx().store, id!, !!f.force);
+    },
   };
 }
