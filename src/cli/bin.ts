@@ -7,7 +7,7 @@ import { holdAddressSpace } from '../sys/index.ts';
 // ~1.3 ms a command). SQLite takes an unclosed WAL over by design, as after a crash.
 process.once('beforeExit', () => process.exit());
 
-// A shell waiting for `hull` hears of its exit ~2 ms sooner. The child that frees the memory
+// A shell waiting for `hull` hears of its exit ~1-2 ms sooner. The child that frees the memory
 // shares it, command line included: for the moment it outlives us it shows as just `hull`, and
 // not with our arguments (a `pgrep -f <root>` would take it for a command still running).
 process.once('exit', () => {
