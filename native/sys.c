@@ -525,7 +525,9 @@ struct spawn_job {
 extern char **environ;
 
 // The grandchild: its fds, a new session, default signal handling, then the program. It shares
-// the caller's memory until execve, so it makes raw calls only and touches nothing but the job.
+// the caller's memory until execve, so it calls only async-signal-safe libc wrappers (their
+// errno is that of the caller's thread, held in clone until the execve) and writes nothing but
+// the job.
 static int spawn_grandchild(void *arg) {
   struct spawn_job *job = arg;
   int high[64];
