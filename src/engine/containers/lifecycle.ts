@@ -10,7 +10,8 @@ import { removeCgroups, resolveCgroupDirs } from '../../runtime/cgroups/manager.
 import { oomCounter } from '../../runtime/cgroups/oom.ts';
 import { create as runtimeCreate, kill as runtimeKill, remove as runtimeRemove, resume as runtimeResume, start as runtimeStart } from '../../runtime/container.ts';
 import { LaunchError } from '../../runtime/launch.ts';
-import { NotFound, StateStore, type Saved } from '../../runtime/state.ts';
+import { NotFound, type Saved } from '../../runtime/state.ts';
+import { runtimeStore } from './runtime-state.ts';
 import { processStart, sameProcess } from '../../sys/proc.ts';
 import { parseBytes } from '../units.ts';
 import type { VolumeStore } from '../volumes.ts';
@@ -20,7 +21,7 @@ import { healthEnabled, healthTimer } from './health.ts';
 import { checkCommand, mergeImageConfig } from './image-config.ts';
 import { emptyState, type Container, type ContainerConfig, type HostConfig } from './model.ts';
 import { isDirectory, resolveMounts, specMounts } from './mounts.ts';
-import { ContainerPaths, runtimeRoot, type EngineRoots } from './paths.ts';
+import { ContainerPaths, type EngineRoots } from './paths.ts';
 import { makeContainerLayers, mountRootfs, unmountRootfs } from './rootfs.ts';
 import { hullBinary } from './self.ts';
 import { AttachClient, consoleSocketPath, readExit, shimStarted, shimWrap, tiniBinary, type AttachOptions } from './shim.ts';
@@ -124,10 +125,6 @@ export function createContainer(env: ContainerEnv, req: CreateRequest): Containe
     throw e;
   }
   return c;
-}
-
-function runtimeStore(env: ContainerEnv): StateStore {
-  return new StateStore(runtimeRoot(env.roots));
 }
 
 function lowerDirs(env: ContainerEnv, c: Container): string[] {
