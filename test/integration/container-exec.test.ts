@@ -144,7 +144,7 @@ describe('exec -d', () => {
 describe('exec -t', () => {
   it('gives the process a terminal of the CLI\'s size, TERM=xterm, and the process\'s exit status', async () => {
     const r = await ptySession(e, ['exec', '-t', 'box', 'sh', '-c', 'tty; stty size; echo $TERM; exit 4'], [], { rows: 33, cols: 101 });
-    assert.equal(r.status, 4);
+    assert.equal(r.status, 4, r.output);
     const lines = r.output.replace(/\r/g, '').split('\n');
     assert.match(lines[0]!, /^\/dev\/pts\/\d+$/);
     assert.equal(lines[1], '33 101');
@@ -163,7 +163,7 @@ describe('exec -t', () => {
       { expect: 'resized' },
       { send: 'exit 9\r' },
     ]);
-    assert.equal(r.status, 9);
+    assert.equal(r.status, 9, r.output);
     assert.deepEqual(execDirs(), []);
   });
 

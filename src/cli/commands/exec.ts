@@ -93,11 +93,17 @@ export const exec: Verb = {
     let code: number | undefined;
     if (session.client) {
       const client = session.client;
-      code = await streamContainer(client, {
-        tty: true,
-        stdin: interactive,
-        ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys as string } : {}),
-      }).finally(() => client.close());
+      try {
+        code = await streamContainer(client, {
+          tty: true,
+          stdin: interactive,
+          ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys as string } : {}),
+        }).finally(() => client.close());
+      } catch (e) {
+        // the exec's shim went away without its exit record: its dir goes all the same
+        session.finish();
+        throw e;
+      }
       if (code !== undefined) session.finish();
       else throw clientError('read escape sequence');
     } else {
