@@ -32,12 +32,12 @@ import type { ImageRecord, ImageStore } from '../../image/store/image-store.ts';
 import type { Lease } from '../../image/store/leases.ts';
 import { tarStream } from '../../image/tar/writer.ts';
 import { pause as runtimePause, resume as runtimeResume } from '../../runtime/container.ts';
-import { StateStore } from '../../runtime/state.ts';
 import { applyChanges } from '../archive/changes.ts';
 import { containerLowerDirs } from './container-view.ts';
 import type { ContainerEnv } from './lifecycle.ts';
 import type { Container, ContainerConfig } from './model.ts';
-import { ContainerPaths, runtimeRoot } from './paths.ts';
+import { ContainerPaths } from './paths.ts';
+import { runtimeStore } from './runtime-state.ts';
 import { RootedFs } from './rooted-fs.ts';
 import { walkTree } from './tree-archive.ts';
 
@@ -167,7 +167,7 @@ async function parentOf(env: ContainerEnv, c: Container, lease: Lease): Promise<
 
 /** Pauses a running container for the commit, and marks it paused so that a killed commit leaves a container `unpause` can resume. */
 async function pauseFor(env: ContainerEnv, c: Container): Promise<() => void> {
-  const store = new StateStore(runtimeRoot(env.roots));
+  const store = runtimeStore(env);
   const marked = env.containers.transition(c.Id, (x) => x.State.Running && !x.State.Paused, (x) => {
     x.State = { ...x.State, Status: 'paused', Paused: true };
   });

@@ -29,11 +29,12 @@ import { listenerState } from '../../runtime/seccomp/listener.ts';
 import { processAttrWrites } from '../../runtime/security/lsm.ts';
 import type { Process } from '../../runtime/spec/types.ts';
 import { SpecError, validateProcess } from '../../runtime/spec/validate.ts';
-import { NotFound, StateStore, alive, ociState, status, type Saved } from '../../runtime/state.ts';
+import { NotFound, alive, ociState, status, type Saved, type StateStore } from '../../runtime/state.ts';
 import { DEFAULT_PATH } from './defaults.ts';
 import { CommandError, type ContainerEnv } from './lifecycle.ts';
 import type { Container } from './model.ts';
-import { ContainerPaths, runtimeRoot } from './paths.ts';
+import { ContainerPaths } from './paths.ts';
+import { runtimeStore } from './runtime-state.ts';
 import { AttachClient, consoleSocketPath, shimStarted, shimWrap } from './shim.ts';
 import { containerCapabilities, detectSpecHost } from './spec.ts';
 import { resolveUser } from './user.ts';
@@ -205,7 +206,7 @@ function consoleSocketFor(dir: string): string {
  * directory) are CommandErrors with docker's status 126 or 127.
  */
 export async function execInContainer(env: ContainerEnv, c: Container, x: ExecConfig, ref: string = c.Id): Promise<ExecSession> {
-  const store = new StateStore(runtimeRoot(env.roots));
+  const store = runtimeStore(env);
   const saved = checkEnterable(store, c, ref);
   const paths = new ContainerPaths(env.roots, c.Id);
   const proc = execProcess(saved.config.process ?? { cwd: '/', user: { uid: 0, gid: 0 } }, c, saved.rootfs || paths.merged, x);
