@@ -39,7 +39,10 @@ const entries: Entry[] = [
 // A young generation of 8 MB instead of 1: start-up then allocates without the scavenges that
 // copied most of what the code cache made (one took 4 ms of a `run`); `run --rm` ~4 ms faster,
 // measured with `node --min-semi-space-size=N`. 16 MB was no faster, and it cost a pull 35 MB.
-const NODE_FLAGS = '--min-semi-space-size=8';
+// One thread for V8's background jobs (compiles, GC) instead of Node's 4: on this 2-CPU machine
+// a pool of 3 or 4 made `run --rm` ~3 ms slower than 1 or 2 (interleaved runs, both orders), and
+// a pull was no slower with 1, since its unpacking runs on worker threads and libuv's pool.
+const NODE_FLAGS = '--min-semi-space-size=8 --v8-pool-size=1';
 const launcherTemplate = readFileSync(root + 'scripts/launcher.cjs', 'utf8');
 
 // undici is half of hull's code by size; only registry work needs it, so it is a bundle of its
