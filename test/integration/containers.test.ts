@@ -26,6 +26,19 @@ describe('run', () => {
     assert.equal(r.stderr, 'err\n');
   });
 
+  it('answers to its management-command names with the same flags: container run, ls, list, remove', () => {
+    const r = e.run(['container', 'run', '--name', 'byname', '-e', 'X=1', 'busybox', 'sh', '-c', 'echo $X']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '1\n');
+    const id = inspect('byname').Id.slice(0, 12);
+    assert.equal(e.ok(['container', 'ls', '-a', '-q', '--filter', 'name=byname']), id);
+    assert.equal(e.ok(['container', 'list', '-aq', '--filter', 'name=byname']), id);
+    e.ok(['container', 'remove', 'byname']);
+    assert.equal(e.ok(['ps', '-aq', '--filter', 'name=byname']), '');
+    // the short name is defined alone, and a flag of the verb still works after it
+    assert.equal(e.ok(['run', '--rm', '-w', '/etc', 'busybox', 'pwd']), '/etc');
+  });
+
   it('exits with the container\'s own status', () => {
     assert.equal(e.run(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
   });
