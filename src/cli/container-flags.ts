@@ -217,6 +217,8 @@ function pflagToCommander(cmd: Command, args: string[]): string[] {
   const find = (flag: string) => cmd.options.find((o) => (o.long === flag || o.short === flag) && !o.negate)
     ?? cmd.options.find((o) => o.long === flag);
   const labelOf = (o: Option) => (o.short ? `${o.short}, ${o.long}` : o.long!);
+  // commander's isBoolean() is false for a --no-<flag>, which takes no value all the same
+  const flagOnly = (o: Option) => o.isBoolean() || o.negate;
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -231,8 +233,8 @@ function pflagToCommander(cmd: Command, args: string[]): string[] {
         out.push(...args.slice(i));
         break;
       }
-      if (option.isBoolean() && eq >= 0) out.push(...boolTokens(option.long!, labelOf(option), arg.slice(eq + 1)));
-      else if (option.isBoolean()) out.push(option.long!);
+      if (flagOnly(option) && eq >= 0) out.push(...boolTokens(option.long!, labelOf(option), arg.slice(eq + 1)));
+      else if (flagOnly(option)) out.push(option.long!);
       else if (eq >= 0) out.push(option.long!, arg.slice(eq + 1));
       else {
         out.push(option.long!);

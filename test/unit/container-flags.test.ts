@@ -264,6 +264,9 @@ describe('lifecycle', () => {
     });
     assert.deepEqual(cfg(['--health-interval', '10s']).Healthcheck, { Interval: 10e9 });
     assert.deepEqual(cfg(['--no-healthcheck']).Healthcheck, { Test: ['NONE'] });
+    // pflag's value for a boolean, on a flag whose name starts with no-
+    assert.deepEqual(cfg(['--no-healthcheck=true']).Healthcheck, { Test: ['NONE'] });
+    assert.equal(cfg(['--no-healthcheck=false']).Healthcheck, undefined);
     assert.equal(cfg([]).Healthcheck, undefined);
   });
 
