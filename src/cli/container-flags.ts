@@ -2,7 +2,7 @@
 // the engine's container model (Docker API field names) as docker's CLI builds its create
 // request, and checked as docker's daemon checks that request. Every refusal is a CliError
 // with docker's message and exit status 125.
-import { Option, type Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { posix } from 'node:path';
 import type { ContainerConfig, HealthConfig, HostConfig, RestartPolicy, Ulimit } from '../engine/containers/model.ts';
 import type { EndpointSettings } from '../engine/networks/model.ts';
@@ -172,7 +172,9 @@ export function defineContainerFlags(cmd: Command, verb: 'run' | 'create' = cmd.
   for (const def of FLAGS) {
     if (def.runOnly && verb !== 'run') continue;
     const help = verb === 'create' && def.flags.startsWith('--pull ') ? 'Pull image before creating ("always", "missing", "never")' : def.help;
-    const option = new Option(def.flags, help);
+    // createOption, not `new Option`: this module then needs commander's types only, and
+    // `run`'s quick path (quick-args.ts) never loads commander
+    const option = cmd.createOption(def.flags, help);
     const shared = MERGED[attribute(names(def).long)];
     if (shared) {
       const flag = names(def).long;
@@ -188,13 +190,41 @@ export function defineContainerFlags(cmd: Command, verb: 'run' | 'create' = cmd.
     cmd.addOption(option);
     const { long } = names(def);
     // pflag reads --rm=false and -d=false; hidden --no-<flag> options carry the false
-    if (def.kind === 'bool' && !long.startsWith('--no-')) cmd.addOption(new Option(`--no-${long.slice(2)}`).hideHelp());
+    if (def.kind === 'bool' && !long.startsWith('--no-')) cmd.addOption(cmd.createOption(`--no-${long.slice(2)}`).hideHelp());
   }
   const parseOptions = cmd.parseOptions.bind(cmd);
   cmd.parseOptions = (args: string[]) => {
     merged = new Map();
     return parseOptions(pflagToCommander(cmd, args));
   };
+}
+
+/** A flag as commander holds it once defineContainerFlags has added it: for quick-args.ts. */
+export interface FlagSpec {
+  short?: string;
+  long: string;
+  kind: Kind;
+  /** Where commander puts its value: "--cpu-shares" -> cpuShares, "--no-healthcheck" -> healthcheck. */
+  attr: string;
+  /** The list that this flag shares with another (see MERGED). */
+  shared?: string;
+  defaultValue?: string | boolean;
+}
+
+/** The flags of `verb`, as defineContainerFlags gives them to commander (its hidden --no-<flag> aside). */
+export function containerFlagSpecs(verb: 'run' | 'create'): FlagSpec[] {
+  return FLAGS.filter((def) => !def.runOnly || verb === 'run').map((def) => {
+    const { short, long } = names(def);
+    const shared = MERGED[attribute(long)];
+    return {
+      ...(short ? { short } : {}),
+      long,
+      kind: def.kind,
+      attr: long.startsWith('--no-') ? attribute(`--${long.slice(5)}`) : attribute(long),
+      ...(shared ? { shared } : {}),
+      ...(def.defaultValue !== undefined ? { defaultValue: def.defaultValue } : {}),
+    };
+  });
 }
 
 function boolTokens(long: string, label: string, value: string): string[] {

@@ -1,12 +1,51 @@
 // `hull`: the docker-compatible CLI. Each verb lives in its own file under commands/ and is
 // registered here, at the top level and under its management command (`image ls` = `images`).
-import { Command, CommanderError } from 'commander';
-import { CliError, Context, defaultGlobalOptions } from './context.ts';
+import type { Command } from 'commander';
+import { CliError, Context, defaultGlobalOptions, type GlobalOptions } from './context.ts';
 import { verbs, type Verb, type VerbEntry } from './commands/index.ts';
+import { quickArgs } from './quick-args.ts';
 
 const VERSION = '0.1.0';
 
+/** What runs a verb once its arguments are parsed: the verb itself, or a test's recorder. */
+export type Runner = (verb: Verb, globals: GlobalOptions, args: string[], opts: Record<string, unknown>) => Promise<void>;
+
+const runVerb: Runner = (verb, globals, args, opts) => verb.run(new Context(globals), args, opts);
+
 export async function main(argv: string[]): Promise<number> {
+  // commander is loaded only when the quick path for run/create declines (quick-args.ts)
+  let commander: typeof import('commander') | undefined;
+  try {
+    const quick = quickArgs(argv);
+    if (quick) {
+      const loaded = [await verbs.find((v) => v.names.includes(quick.path))!.load()].flat();
+      const verb = loaded.find((v) => v.names.includes(quick.path))!;
+      await runVerb(verb, { ...defaultGlobalOptions(), ...quick.globals }, quick.args, quick.opts);
+      return 0;
+    }
+    commander = await import('commander');
+    await (await buildProgram(argv, runVerb)).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (commander && err instanceof commander.CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      // docker: a wrong number of arguments exits 1, a bad flag 125
+      if (err.code === 'commander.missingArgument' || err.code === 'commander.excessArguments') return 1;
+      return 125;
+    }
+    if (err instanceof CliError) {
+      if (err.message) process.stderr.write(`Error: ${err.message}\n`);
+      return err.status;
+    }
+    process.stderr.write(`Error: ${(err as Error).message ?? err}\n`);
+    if (process.env.HULL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+/** The commander program for argv, with the verbs it names; `run` runs the one parsed. */
+export async function buildProgram(argv: string[], run: Runner): Promise<Command> {
+  const { Command } = await import('commander');
   const defaults = defaultGlobalOptions();
   const program = new Command('hull')
     .description('A container engine for Linux, docker-compatible')
@@ -18,8 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-v, --version', 'print version information and quit')
     .exitOverride()
     .configureOutput({ outputError: (text, out) => out(text) });
-  let ctx: Context | undefined;
-  const context = () => (ctx ??= new Context(program.opts() as never));
+  const globals = () => program.opts() as GlobalOptions;
   const groups = new Map<string, Command>();
   const { loaded, path: asked } = await verbsFor(argv);
   for (const verb of loaded) {
@@ -37,39 +75,22 @@ export async function main(argv: string[]): Promise<number> {
         }
         parent = group;
       }
-      attach(parent.command(parts.at(-1)!), verb, context);
+      attach(parent.command(parts.at(-1)!), verb, globals, run);
     }
   }
   program.action(() => {
     if (program.opts().version) process.stdout.write(`hull version ${VERSION}\n`);
     else program.outputHelp();
   });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
-      // docker: a wrong number of arguments exits 1, a bad flag 125
-      if (err.code === 'commander.missingArgument' || err.code === 'commander.excessArguments') return 1;
-      return 125;
-    }
-    if (err instanceof CliError) {
-      if (err.message) process.stderr.write(`Error: ${err.message}\n`);
-      return err.status;
-    }
-    process.stderr.write(`Error: ${(err as Error).message ?? err}\n`);
-    if (process.env.HULL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return 1;
-  }
+  return program;
 }
 
-function attach(cmd: Command, verb: Verb, context: () => Context): void {
+function attach(cmd: Command, verb: Verb, globals: () => GlobalOptions, run: Runner): void {
   cmd.exitOverride().configureOutput({ outputError: (text, out) => out(text) });
   verb.define(cmd);
   cmd.action(async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
-    await verb.run(context(), command.args, command.opts());
+    await run(verb, globals(), command.args, command.opts());
   });
 }
 
