@@ -144,11 +144,16 @@ function attribute(long: string): string {
   return long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-// pflag's name for a flag in its error messages: "-m, --memory" or "--cpus".
-const LABELS = new Map<string, string>(FLAGS.map((d) => {
-  const n = names(d);
-  return [attribute(n.long), n.short ? `${n.short}, ${n.long}` : n.long];
-}));
+// pflag's name for a flag in its error messages: "-m, --memory" or "--cpus". Made at the first
+// error, not at every start.
+let labels: Map<string, string> | undefined;
+function flagLabel(key: string): string | undefined {
+  labels ??= new Map(FLAGS.map((d) => {
+    const n = names(d);
+    return [attribute(n.long), n.short ? `${n.short}, ${n.long}` : n.long];
+  }));
+  return labels.get(key);
+}
 
 /**
  * Flags that docker binds to one value, so that their values form one list in command-line
@@ -341,7 +346,7 @@ function flagValue<T>(key: string, value: string, parse: (v: string) => T): T {
   try {
     return parse(value);
   } catch (err) {
-    throw new CliError(`invalid argument ${goQuote(value)} for ${goQuote(LABELS.get(key) ?? `--${key}`)} flag: ${(err as Error).message}`, 125);
+    throw new CliError(`invalid argument ${goQuote(value)} for ${goQuote(flagLabel(key) ?? `--${key}`)} flag: ${(err as Error).message}`, 125);
   }
 }
 

@@ -9,7 +9,7 @@ import { availableParallelism, release } from 'node:os';
 import { posix } from 'node:path';
 import { getSystemErrorMessage } from 'node:util';
 import { CAPABILITIES } from '../../runtime/capabilities.ts';
-import { detectLayout } from '../../runtime/cgroups/hierarchy.ts';
+import { layout } from '../../runtime/cgroups/manager.ts';
 import { mobyToOci, type MobyProfile } from '../../runtime/seccomp/moby-profile.ts';
 import { apparmorEnabled } from '../../runtime/security/lsm.ts';
 import { OCI_VERSION } from '../../runtime/spec/default.ts';
@@ -112,7 +112,8 @@ export function detectSpecHost(): SpecHost {
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status'))?.[1];
   detected = {
     apparmor: apparmorEnabled(),
-    cgroupV2: detectLayout().mode === 'v2',
+    // the runtime's own view, parsed once a process: create reads it again for its cgroups
+    cgroupV2: layout().mode === 'v2',
     timeNamespace: existsSync('/proc/self/ns/time'),
     kernel: release(),
     arch: hostGoArch(),
