@@ -15,6 +15,9 @@ export interface GlobalOptions {
   config: string;
 }
 
+/** The global options, each of which takes a value: what comes before the verb. */
+export const GLOBAL_OPTIONS = new Set(['--root', '--runroot', '--config']);
+
 export class Context {
   readonly options: GlobalOptions;
   private imageStore: ImageStore | undefined;

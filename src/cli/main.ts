@@ -1,7 +1,7 @@
 // `hull`: the docker-compatible CLI. Each verb lives in its own file under commands/ and is
 // registered here, at the top level and under its management command (`image ls` = `images`).
 import type { Command } from 'commander';
-import { CliError, Context, defaultGlobalOptions, type GlobalOptions } from './context.ts';
+import { CliError, Context, defaultGlobalOptions, GLOBAL_OPTIONS, type GlobalOptions } from './context.ts';
 import { verbs, type Verb, type VerbEntry } from './commands/index.ts';
 import { quickArgs } from './quick-args.ts';
 
@@ -94,14 +94,12 @@ function attach(cmd: Command, verb: Verb, globals: () => GlobalOptions, run: Run
   });
 }
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--config']);
-
 /** The verb path argv asks for ("run", "image ls"), skipping global options. */
 function requested(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length && words.length < 2; i++) {
     const a = argv[i]!;
-    if (words.length === 0 && GLOBAL_WITH_VALUE.has(a)) i++;
+    if (words.length === 0 && GLOBAL_OPTIONS.has(a)) i++;
     else if (a.startsWith('-')) {
       if (words.length > 0) break;
     } else words.push(a);

@@ -6,6 +6,7 @@
 // before the image all return undefined, and commander then parses and reports as always.
 // test/unit/quick-args.test.ts holds the two parsers equal over generated command lines.
 import { containerFlagSpecs, type FlagSpec, type FlagValue } from './container-flags.ts';
+import { GLOBAL_OPTIONS } from './context.ts';
 import { parseBool } from './go-strconv.ts';
 
 export interface QuickArgs {
@@ -18,8 +19,6 @@ export interface QuickArgs {
   opts: Record<string, unknown>;
 }
 
-const GLOBALS = new Set(['--root', '--runroot', '--config']);
-
 export function quickArgs(argv: string[]): QuickArgs | undefined {
   const globals: QuickArgs['globals'] = {};
   let i = 0;
@@ -27,7 +26,7 @@ export function quickArgs(argv: string[]): QuickArgs | undefined {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (!GLOBALS.has(name)) return undefined;
+    if (!GLOBAL_OPTIONS.has(name)) return undefined;
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) return undefined;
     globals[name.slice(2) as keyof QuickArgs['globals']] = value;
