@@ -46,7 +46,8 @@ export function openMetadata(file: string): Db {
   // WAL lets readers run beside one writer; NORMAL sync survives a killed process (not a power cut mid-commit).
   // A hull command exits without closing (src/cli/bin.ts), leaving the WAL for the next opener
   // to take over: checkpointing every 100 pages (not 1000) keeps that read under ~0.5 MB.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 100;');
+  enterWal(db);
+  db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 100;');
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (version > SCHEMA_VERSION) {
     db.close();
@@ -59,6 +60,29 @@ export function openMetadata(file: string): Db {
     });
   }
   return db;
+}
+
+const SQLITE_BUSY = 5;
+const BUSY_WAIT_MS = 30_000;
+
+/**
+ * Switches the database to WAL. SQLite answers "database is locked" at once, without its busy
+ * handler, when another process holds the new database's lock at that moment (two commands
+ * opening a store for the first time), so the switch is retried for as long as a busy statement
+ * would wait.
+ */
+function enterWal(db: Db): void {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { errcode?: number }).errcode !== SQLITE_BUSY || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
 }
 
 /** Runs fn in a write transaction taken up front, so two processes never deadlock upgrading a read lock. */
