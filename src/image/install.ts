@@ -50,11 +50,13 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
   const order = req.layers.map((l, i) => ({ i, size: l.size })).sort((a, b) => b.size - a.size).map((l) => l.i);
   try {
     const cpus = new Semaphore(availableParallelism());
+    const toMake = await store.snapshots.acquireAll(lease, chains, req.signal);
     await forEachLimited(order.length, order.length, async (k) => {
       const i = order[k]!;
       const chain = chains[i]!;
       const blob = req.layers[i]!.digest;
-      const existing = await store.snapshots.acquire(lease, chain, req.signal);
+      const existing = toMake.has(chain) ? undefined : store.snapshots.get(chain);
+      if (!existing && !toMake.has(chain)) throw new Error(`layer ${i} (${blob}): its snapshot ${chain} was removed while this pull was using it`);
       if (existing) {
         // the image keeps this layer's blob too: hold it against a concurrent rmi's GC, and fetch it if it is gone
         claim(store.db, lease, 'blob', blob);

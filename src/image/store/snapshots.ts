@@ -4,8 +4,8 @@ import { createHash } from '../../crypto.ts';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { claim, type Lease } from './leases.ts';
-import type { Db } from './metadata.ts';
+import { heldByOther, type Lease } from './leases.ts';
+import { transaction, type Db } from './metadata.ts';
 
 export interface Snapshot {
   chainId: string;
@@ -46,16 +46,25 @@ export class SnapshotStore {
   }
 
   /**
-   * Claims chainId for the lease, waiting while another live process is making it.
-   * Returns the snapshot if it exists by then, or undefined when the caller must make it.
+   * Claims for the lease the snapshots of chainIds: those that do not exist yet all at once, so
+   * that while another live lease is making any of them it claims none and waits (claimed one at
+   * a time, two pulls of one image could each hold a layer the other waited for, for ever), and
+   * those that exist where no other lease holds them, so that no GC takes them meanwhile.
+   * Returns the chain IDs the caller is to make.
    */
-  async acquire(lease: Lease, chainId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
-    while (!claim(this.db, lease, 'snapshot', chainId)) {
-      if (this.get(chainId)) break;
+  async acquireAll(lease: Lease, chainIds: string[], signal?: AbortSignal): Promise<Set<string>> {
+    const unique = [...new Set(chainIds)];
+    for (;;) {
+      const mine = transaction(this.db, () => {
+        const missing = unique.filter((c) => !this.get(c));
+        if (missing.some((c) => heldByOther(this.db, 'snapshot', c, lease.id))) return undefined;
+        const insert = this.db.prepare('INSERT OR IGNORE INTO lease_resources (lease, kind, key) VALUES (?, ?, ?)');
+        for (const c of unique) if (!heldByOther(this.db, 'snapshot', c, lease.id)) insert.run(lease.id, 'snapshot', c);
+        return new Set(missing);
+      });
+      if (mine) return mine;
       await sleep(50, undefined, { signal });
     }
-    claim(this.db, lease, 'snapshot', chainId);
-    return this.get(chainId);
   }
 
   /** Where the lease unpacks a layer before it is committed (it must not exist yet). */
