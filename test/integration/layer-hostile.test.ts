@@ -167,6 +167,12 @@ describe('hostile layers: broken archives', () => {
     await refused(z.subarray(0, z.length - 20), (e) => e instanceof LayerFormatError && /gzip data is corrupt/.test(e.message));
   });
 
+  it('refuses data after the gzip stream, other than zero padding', async () => {
+    const z = gzip(tar([...preamble, file('f', 'x')]));
+    await refused(Buffer.concat([z, Buffer.from('a tail that is no gzip member')]), (e) => e instanceof LayerFormatError && /gzip data is corrupt: invalid gzip header/.test(e.message));
+    await refused(Buffer.concat([z, Buffer.alloc(64), Buffer.from([1])]), (e) => e instanceof LayerFormatError && /gzip data is corrupt: unexpected data after the zero bytes/.test(e.message));
+  });
+
   it('refuses data that is not a tar', async () => {
     await refused(Buffer.alloc(4096, 0x41), (e) => e instanceof TarFormatError && /not a tar archive or corrupt/.test(e.message));
     await refused(Buffer.alloc(4096, 0x30), (e) => e instanceof TarFormatError && /checksum mismatch .* not a tar archive or corrupt/.test(e.message));

@@ -288,6 +288,29 @@ describe('layer unpack: compression and digests', () => {
     });
   }
 
+  it('unpacks a gzip stream of many members, cut anywhere, headers and PAX records included', async () => {
+    const archive = tar([
+      pax([['path', 'p/'.repeat(400) + 'deep'], ['SCHILY.xattr.user.k', 'v']]),
+      file('ignored', 'z'),
+      dir('d/'),
+      file('d/one', Buffer.alloc(70_000, 3)),
+      file('d/two', 'two'),
+    ]);
+    // members of 1 to 700 bytes: every header and record spans several of them
+    const members: Buffer[] = [];
+    for (let at = 0, k = 0; at < archive.length; k++) {
+      const len = 1 + ((k * 37) % 700);
+      members.push(gzip(archive.subarray(at, at + len)));
+      at += len;
+    }
+    const { dir: d, result } = await unpack(Buffer.concat(members));
+    assert.equal(result.diffID, sha256(archive));
+    assert.equal(result.entries, 4);
+    assert.deepEqual(readFileSync(join(d, 'p/'.repeat(400) + 'deep')), Buffer.from('z'));
+    assert.deepEqual(lgetxattr(join(d, 'p/'.repeat(400) + 'deep'), 'user.k'), Buffer.from('v'));
+    assert.deepEqual(readFileSync(join(d, 'd/one')), Buffer.alloc(70_000, 3));
+  });
+
   it('unpacks from a stream as well as from a file', async () => {
     const out = join(root, `stream-${++n}`);
     const result = await unpackLayer(Readable.from([gzip(plain)]), out);

@@ -429,3 +429,43 @@ sys.stdout.buffer.write(buf.getvalue())
     }
   });
 });
+
+describe('tar reader: sources that reuse their memory', () => {
+  /**
+   * Yields each piece as a view of one of two buffers, written in turn: a piece stays intact only
+   * until the one after it has been asked for (what gunzip's reuseOutput gives unpack).
+   */
+  async function* reusing(buf: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+    const ring = [Buffer.alloc(Math.max(...sizes)), Buffer.alloc(Math.max(...sizes))];
+    let turn = 0;
+    for (let i = 0, k = 0; i < buf.length; k++) {
+      const n = Math.min(sizes[k % sizes.length]!, buf.length - i);
+      const slot = ring[turn++ % 2]!;
+      buf.copy(slot, 0, i, i + n);
+      i += n;
+      yield slot.subarray(0, n);
+    }
+  }
+
+  it('reads headers, PAX records and long names that span pieces, as from fresh buffers', async () => {
+    const archive = tar([
+      pax([['path', 'a/'.repeat(600) + 'deep'], ['SCHILY.xattr.user.big', Buffer.alloc(3000, 7)]]),
+      { name: 'ignored', type: '0', data: Buffer.alloc(5000, 1) },
+      gnuLong('l/'.repeat(300) + 'long'),
+      { name: 'short', type: '0', data: 'x' },
+      { name: 'dir/', type: '5' },
+      { name: 'dir/file', type: '0', data: Buffer.alloc(70_000, 2) },
+    ]);
+    const expected = await readAll(archive);
+    for (const sizes of [[1], [7, 100], [511, 513], [512], [1000, 3], [4096, 1, 600]]) {
+      const got: Read[] = [];
+      for await (const e of readTar(reusing(archive, sizes))) {
+        // a piece is used before the next is asked for, as unpack writes each one out
+        const parts: Buffer[] = [];
+        for await (const part of e.body()) parts.push(Buffer.from(part));
+        got.push({ header: e.header, data: Buffer.concat(parts) });
+      }
+      assert.deepEqual(got, expected, `pieces of ${sizes.join(', ')}`);
+    }
+  });
+});

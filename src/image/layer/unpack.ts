@@ -439,7 +439,7 @@ async function unpackInto(source: string | NodeJS.ReadableStream, dir: string, o
   }
   try {
     chmodSync(dir, 0o755);
-    const layer = await openLayer(source, { maxUncompressedBytes: limits.maxUncompressedBytes, name });
+    const layer = await openLayer(source, { maxUncompressedBytes: limits.maxUncompressedBytes, name, reuseOutput: true });
     const applier = new Applier(dir, opts.allowDevices ?? mayMknod(), name);
     let entries = 0;
     const tar = readTar(layer.data, { maxPaxHeaderBytes: limits.maxPaxHeaderBytes, maxArchiveBytes: limits.maxUncompressedBytes });

@@ -135,15 +135,17 @@ class ByteSource {
     const first = await this.some(n);
     if (!first) return Buffer.alloc(0);
     if (first.length === n) return first;
-    const parts = [first];
+    // copied before the next chunk is asked for, since a source may reuse its chunks' memory (see readTar)
+    const whole = Buffer.allocUnsafe(n);
+    first.copy(whole);
     let got = first.length;
     while (got < n) {
       const more = await this.some(n - got);
       if (!more) break;
-      parts.push(more);
+      more.copy(whole, got);
       got += more.length;
     }
-    return Buffer.concat(parts, got);
+    return got === n ? whole : whole.subarray(0, got);
   }
 
   /** Skips n bytes; returns how many were skipped (fewer only at the end). */
@@ -332,6 +334,10 @@ const HEADER_ONLY = new Set<TarEntryType>(['hardlink', 'symlink', 'char', 'block
 /**
  * The entries of a tar archive, in order. After the end-of-archive marker the rest of the source
  * is read and discarded, so that a digest computed on the source covers the whole stream.
+ *
+ * The reader is done with a chunk of the source by the time it asks for the next one, so a
+ * source may write its chunks into reused memory, as long as the consumer is also done with
+ * each part of an entry's body before it asks for the next (read() gives views of the chunks).
  */
 export async function* readTar(source: AsyncIterable<Uint8Array>, limits: Partial<TarReaderLimits> = {}): AsyncGenerator<TarEntry> {
   const lim = { ...DEFAULT_TAR_LIMITS, ...limits };
@@ -357,7 +363,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: Partia
       throw new TarLimitError(`${kind} header of ${size} bytes exceeds the limit of ${lim.maxPaxHeaderBytes} bytes`, offset, 'header');
     }
     checkFits(offset, size, `${kind} header`);
-    const data = await src.exact(size);
+    // a copy: skipping the padding may move on past the source chunk it is in
+    const data = Buffer.from(await src.exact(size));
     if (data.length < size || (await src.skip(pad(size))) < pad(size)) {
       throw new TarTruncatedError(`archive ends inside a ${kind} header`, offset);
     }
