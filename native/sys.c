@@ -36,16 +36,14 @@
     if ((call) != napi_ok) goto fail;                                                    \
   } while (0)
 
-// Throws an Error shaped like Node's fs errors: "EPERM: operation not permitted, mknod '/x'".
-static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+// An Error shaped like Node's fs errors: "EPERM: operation not permitted, mknod '/x'", or NULL
+// if even that could not be made.
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = uv_err_name(-err);
   const char *text = uv_strerror(-err);
   size_t len = strlen(code) + strlen(text) + strlen(syscall) + (path ? strlen(path) : 0) + 16;
   char *msg = malloc(len);
-  if (!msg) {
-    napi_throw_error(env, code, text);
-    return;
-  }
+  if (!msg) return NULL;
   if (path)
     snprintf(msg, len, "%s: %s, %s '%s'", code, text, syscall, path);
   else
@@ -55,8 +53,7 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
       napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
       napi_create_error(env, jcode, jmsg, &error) != napi_ok) {
     free(msg);
-    napi_throw_error(env, code, text);
-    return;
+    return NULL;
   }
   free(msg);
   napi_set_named_property(env, error, "code", jcode);
@@ -65,7 +62,15 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
     napi_set_named_property(env, error, "syscall", v);
   if (path && napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v) == napi_ok)
     napi_set_named_property(env, error, "path", v);
-  napi_throw(env, error);
+  return error;
+}
+
+static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_value error = errno_error(env, err, syscall, path);
+  if (error)
+    napi_throw(env, error);
+  else
+    napi_throw_error(env, uv_err_name(-err), uv_strerror(-err));
 }
 
 // A JS string as a malloc'd C string; null/undefined give NULL when optional.
@@ -241,6 +246,76 @@ static napi_value js_syncfs(napi_env env, napi_callback_info info) {
 fail:
   free(path);
   return undefined(env);
+}
+
+// syncfsAsync(path): syncfs on libuv's threadpool; a Promise that settles when it is done.
+struct syncfs_job {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  int err;
+  const char *syscall;
+};
+
+static void syncfs_execute(napi_env env, void *data) {
+  struct syncfs_job *job = data;
+  int fd = open(job->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    job->err = errno;
+    job->syscall = "open";
+    return;
+  }
+  if (syncfs(fd) != 0) {
+    job->err = errno;
+    job->syscall = "syncfs";
+  }
+  close(fd);
+}
+
+static void syncfs_complete(napi_env env, napi_status status, void *data) {
+  struct syncfs_job *job = data;
+  napi_value value = NULL;
+  if (status != napi_ok && !job->err) {
+    job->err = ECANCELED;
+    job->syscall = "syncfs";
+  }
+  if (job->err) {
+    value = errno_error(env, job->err, job->syscall, job->path);
+    if (!value) napi_create_string_utf8(env, "syncfs failed", NAPI_AUTO_LENGTH, &value);
+    napi_reject_deferred(env, job->deferred, value);
+  } else {
+    napi_get_undefined(env, &value);
+    napi_resolve_deferred(env, job->deferred, value);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->path);
+  free(job);
+}
+
+static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
+  napi_value argv[1], promise, name;
+  struct syncfs_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "cannot allocate a syncfs job");
+    return NULL;
+  }
+  if (get_args(env, info, 1, argv) || get_string(env, argv[0], 0, &job->path)) goto fail;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "hull:syncfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, syncfs_execute, syncfs_complete, job, &job->work) != napi_ok)
+    goto fail;
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_delete_async_work(env, job->work);
+    goto fail;
+  }
+  return promise;
+fail:;
+  // a promise already made is dropped unsettled, with an exception thrown in its place
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) napi_throw_error(env, NULL, "cannot queue syncfs");
+  free(job->path);
+  free(job);
+  return NULL;
 }
 
 // mount(source | null, target, fstype | null, flags, data | null)
@@ -711,6 +786,7 @@ NAPI_MODULE_INIT() {
   } fns[] = {
       {"mknod", js_mknod},       {"lsetxattr", js_lsetxattr}, {"lgetxattr", js_lgetxattr},
       {"llistxattr", js_llistxattr}, {"lutimens", js_lutimens}, {"syncfs", js_syncfs},
+      {"syncfsAsync", js_syncfs_async},
       {"mount", js_mount},       {"umount2", js_umount2},
       {"netnsCreate", js_netns_create}, {"netlinkOpen", js_netlink_open},
       {"netlinkSend", js_netlink_send}, {"netlinkRecv", js_netlink_recv},

@@ -3,7 +3,7 @@
 // finishes), checked against the config's diff IDs, then one metadata transaction.
 import { availableParallelism } from 'node:os';
 import { rmSync } from 'node:fs';
-import { syncfs } from '../sys/index.ts';
+import { syncfs, syncfsAsync } from '../sys/index.ts';
 import { BlobAbandoned, type GrowingBlob } from './layer/growing.ts';
 import { unpackLayers, type UnpackJob } from './layer/pool.ts';
 import { resolveLowerLinks, type LayerLimits, type UnpackOptions, type UnpackResult } from './layer/unpack.ts';
@@ -48,6 +48,10 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
   const results: UnpackResult[] = [];
   // the largest layers first: each is unpacked by one thread, so the largest bounds the whole
   const order = req.layers.map((l, i) => ({ i, size: l.size })).sort((a, b) => b.size - a.size).map((l) => l.i);
+  // Each unpacked layer starts a syncfs on libuv's pool and its thread goes on to the next, so
+  // the disk is written while the rest unpack and the last sync has little left to do. (A sync
+  // on the unpacking thread left both cores idle while the first one waited for the disk.)
+  const syncs: Promise<void>[] = [];
   try {
     const cpus = new Semaphore(availableParallelism());
     const toMake = await store.snapshots.acquireAll(lease, chains, req.signal);
@@ -90,6 +94,10 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
           if (!(e instanceof BlobAbandoned)) throw e;
           result = await unpack(store.content.path(blob));
         }
+        const synced = syncfsAsync(scratch);
+        // awaited below unless another layer fails first; then it must not surface as unhandled
+        synced.catch(() => {});
+        syncs.push(synced);
       } finally {
         growing?.close();
       }
@@ -108,7 +116,8 @@ export async function installImage(store: ImageStore, lease: Lease, req: Install
       resolveLowerLinks(scratch, lowers, results[i]!.lowerLinks);
       results[i]!.disk = diskUsage(scratch);
     }
-    // each layer synced its own files as it finished; this covers the blobs and the links above
+    // the layers' own syncs started as each finished; this one covers the blobs and the links above
+    await Promise.all(syncs);
     syncfs(store.root);
     for (let i = 0; i < chains.length; i++) {
       const scratch = scratches[i];

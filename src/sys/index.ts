@@ -13,6 +13,7 @@ interface Native {
   llistxattr(path: string): string[];
   lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
   syncfs(path: string): void;
+  syncfsAsync(path: string): Promise<void>;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   netnsCreate(path: string): void;
@@ -97,6 +98,11 @@ export function lutimens(path: string, atime: { sec: number; nsec: number }, mti
 /** syncfs(2) on the filesystem that holds path. */
 export function syncfs(path: string): void {
   load().syncfs(path);
+}
+
+/** syncfs on libuv's threadpool, so that the calling thread goes on while the disk is written. */
+export function syncfsAsync(path: string): Promise<void> {
+  return load().syncfsAsync(path);
 }
 
 /** mount(2) in the calling process's mount namespace. */

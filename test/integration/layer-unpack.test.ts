@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { unpackLayers } from '../../src/image/layer/pool.ts';
 import { LayerUnpackError, resolveLowerLinks, unpackLayer, type UnpackResult } from '../../src/image/layer/unpack.ts';
 import { LayerLimitError } from '../../src/image/layer/decompress.ts';
-import { lgetxattr, llistxattr, lsetxattr, lutimens, mknod, mount, S_IFIFO, umount2 } from '../../src/sys/index.ts';
+import { lgetxattr, llistxattr, lsetxattr, lutimens, mknod, mount, S_IFIFO, syncfsAsync, umount2 } from '../../src/sys/index.ts';
 import { dir, file, gzip, hardlink, pax, sha256, symlink, tar, zstd, type RawEntry } from './helpers/tar-fixtures.ts';
 
 let root: string;
@@ -64,6 +64,13 @@ describe('sys addon', () => {
     const st = lstatSync(p, { bigint: true });
     assert.equal(st.atimeNs, -4_999_999_999n);
     assert.equal(st.mtimeNs, 1_700_000_000_999_999_999n);
+  });
+});
+
+describe('sys addon: syncfs off the calling thread', () => {
+  it('resolves once synced, and rejects with an fs-shaped error', async () => {
+    await syncfsAsync(root);
+    await assert.rejects(syncfsAsync(join(root, 'missing')), { code: 'ENOENT', syscall: 'open', path: join(root, 'missing') });
   });
 });
 

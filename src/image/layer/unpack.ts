@@ -451,8 +451,6 @@ async function unpackInto(source: string | NodeJS.ReadableStream, dir: string, o
       await applier.apply(entry);
     }
     applier.finish();
-    // each layer syncs as it finishes, while others still unpack, rather than all at the end
-    sys.syncfs(dir);
     return {
       diffID: layer.diffID(),
       size: layer.size(),
