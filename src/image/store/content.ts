@@ -239,19 +239,57 @@ export function digestOfPartial(name: string): string {
   return name.replace('-', ':');
 }
 
+// Network reads are ~64 KiB, and each write on libuv's pool wakes a thread: the wake-ups cost
+// more than the copying does. So what arrives in one turn of the event loop, up to a MiB, is
+// written at once.
+const APPEND_BATCH = 1 << 20;
+
 /** Appends to file, telling onWritten the file's size after each write has landed. */
 function appender(file: string, size: number, onWritten: ((bytes: number) => void) | undefined): Writable {
   let fd = -1;
-  const put = (chunks: Buffer[], done: (err?: Error | null) => void): void => {
-    const want = chunks.reduce((n, c) => n + c.length, 0);
-    writev(fd, chunks, (err, n) => {
-      if (err) return done(err);
-      size += n;
-      onWritten?.(size);
-      // a short write is rare on a regular file, but possible: the rest goes again
-      if (n < want) return put(rest(chunks, n), done);
-      done();
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  /** The writes, one after another; a failure fails every later one. */
+  let writes: Promise<void> = Promise.resolve();
+  let flushing = false;
+
+  const put = (chunks: Buffer[]): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const want = chunks.reduce((n, c) => n + c.length, 0);
+      writev(fd, chunks, (err, n) => {
+        if (err) return reject(err);
+        size += n;
+        onWritten?.(size);
+        // a short write is rare on a regular file, but possible: the rest goes again
+        if (n < want) return put(rest(chunks, n)).then(resolve, reject);
+        resolve();
+      });
     });
+  /** Queues what is held behind the writes before it. */
+  const flush = (): Promise<void> => {
+    if (heldBytes > 0) {
+      const batch = held;
+      held = [];
+      heldBytes = 0;
+      writes = writes.then(() => put(batch));
+    }
+    return writes;
+  };
+  const add = (chunks: Buffer[], done: (err?: Error | null) => void): void => {
+    for (const c of chunks) {
+      held.push(c);
+      heldBytes += c.length;
+    }
+    // a full batch holds the stream back until it is written
+    if (heldBytes >= APPEND_BATCH) return void flush().then(() => done(), done);
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => {
+        flushing = false;
+        flush().catch(() => {}); // the next write or the end reports it
+      });
+    }
+    writes.then(() => done(), done);
   };
   return new Writable({
     construct(done) {
@@ -261,14 +299,18 @@ function appender(file: string, size: number, onWritten: ((bytes: number) => voi
       });
     },
     write(chunk: Buffer, _enc, done) {
-      put([chunk], done);
+      add([chunk], done);
     },
     writev(chunks, done) {
-      put(chunks.map((c) => c.chunk as Buffer), done);
+      add(chunks.map((c) => c.chunk as Buffer), done);
+    },
+    final(done) {
+      flush().then(() => done(), done);
     },
     destroy(err, done) {
-      if (fd < 0) return done(err);
-      close(fd, () => done(err));
+      // the fd is closed only once no write is using it, or its number could be another file's
+      const closeFd = (): void => (fd < 0 ? done(err) : close(fd, () => done(err)));
+      writes.then(closeFd, closeFd);
     },
   });
 }
