@@ -57,6 +57,11 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   opts = { ...opts, signal };
   const downloads: Promise<void>[] = [];
+  // Unpack workers take tens of milliseconds to start. A name the store lacks is all but surely
+  // a cold pull, so they start now, beside the manifest requests; a name the store has is most
+  // often an up-to-date check, which workers would only slow (~25 ms to start and stop them).
+  const likelyCold = store.byName(fullString(ref)) === undefined;
+  if (likelyCold) warmUnpackers(availableParallelism());
   try {
     const top = await client.getManifest(repo, ref.digest ?? ref.tag!, { accept: [...MANIFEST_ACCEPT] });
     let doc = parseManifestDocument(top.bytes, top.mediaType);
@@ -76,8 +81,7 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
     store.content.put(lease, manifestDesc.bytes, { digest: manifestDesc.digest });
     const existing = store.get(manifest.config.digest);
     const present = existing && store.layers(existing.id).every((l) => store.snapshots.get(l.chainId));
-    // the unpackers start while the config is fetched
-    if (!present) warmUnpackers(Math.min(manifest.layers.length, availableParallelism()));
+    if (!present && !likelyCold) warmUnpackers(Math.min(manifest.layers.length, availableParallelism()));
     const configBytes = await fetchSmallBlob(client, repo, manifest.config, DEFAULT_CONFIG_MAX_BYTES);
     store.content.put(lease, configBytes, { digest: manifest.config.digest, size: manifest.config.size });
     const config = parseImageConfig(configBytes);
