@@ -1,6 +1,7 @@
 // Opens a layer blob as a stream of uncompressed tar bytes: detects the compression by its
-// magic bytes, decompresses (gzip with ISA-L, see gunzip.ts; zstd with node:zlib), bounds the uncompressed size (a small blob may
-// expand without limit), and computes the diffID (sha256 of the uncompressed stream) on the way.
+// magic bytes, decompresses (gzip with ISA-L, see gunzip.ts; zstd with node:zlib), bounds the
+// uncompressed size (a small blob may expand without limit), and computes the diffID (sha256 of
+// the uncompressed stream) on the way.
 import { createHash } from '../../crypto.ts';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -47,7 +48,7 @@ export interface OpenLayerOptions {
   name?: string;
   /**
    * The consumer is done with each chunk of data before it asks for the chunk after next, so
-   * gzip output may go to a few reused buffers (see GunzipOptions.reuseOutput).
+   * gzip output may go to reused buffers (see GunzipOptions.reuseOutput).
    */
   reuseOutput?: boolean;
 }

@@ -5,12 +5,22 @@ import { loadAddon } from '../../sys/index.ts';
 
 interface InflateAddon {
   create(): object;
-  /** Fills result with [bytes consumed, bytes produced, 1 if the gzip member ended]. */
+  /** Fills result with [bytes consumed, bytes produced, 1 if the gzip member ended, ISA-L's return value]. */
   run(handle: object, input: Uint8Array, inStart: number, output: Uint8Array, outStart: number, result: Int32Array): void;
   reset(handle: object): void;
 }
 
 let addon: InflateAddon | undefined;
+
+/** ISA-L's failures (igzip_lib.h), by the negative value isal_inflate returns. */
+const FAILURES: Record<number, [code: string, text: string]> = {
+  [-1]: ['ISAL_INVALID_BLOCK', 'invalid deflate block'],
+  [-2]: ['ISAL_INVALID_SYMBOL', 'invalid deflate symbol'],
+  [-3]: ['ISAL_INVALID_LOOKBACK', 'invalid back-reference distance'],
+  [-4]: ['ISAL_INVALID_WRAPPER', 'invalid gzip header'],
+  [-5]: ['ISAL_UNSUPPORTED_METHOD', 'unsupported compression method'],
+  [-6]: ['ISAL_INCORRECT_CHECKSUM', 'incorrect checksum'],
+};
 
 /** Corrupt or truncated gzip data; `code` is ISA-L's name for the failure. */
 export class GunzipError extends Error {
@@ -27,8 +37,8 @@ export interface GunzipOptions {
   chunkSize?: number;
   /**
    * Yield views of two buffers written in turn, instead of a new buffer per chunk: a chunk then
-   * stays intact only until the chunk after it is asked for. For consumers that are done with a
-   * chunk by then, as the tar reader and unpack are.
+   * stays intact only until the consumer asks for the chunk after next. For consumers that are
+   * done with a chunk by then, as the tar reader and unpack are.
    */
   reuseOutput?: boolean;
 }
@@ -44,7 +54,7 @@ export async function* gunzip(source: AsyncIterable<Uint8Array>, opts: GunzipOpt
   const native = (addon ??= loadAddon<InflateAddon>('hull-inflate.node'));
   const size = opts.chunkSize ?? 1 << 20;
   const handle = native.create();
-  const result = new Int32Array(3);
+  const result = new Int32Array(4);
   const ring = opts.reuseOutput ? Array.from({ length: RING }, () => Buffer.allocUnsafe(size)) : undefined;
   let turn = 0;
   let out = ring ? ring[0]! : Buffer.allocUnsafe(size);
@@ -78,11 +88,10 @@ export async function* gunzip(source: AsyncIterable<Uint8Array>, opts: GunzipOpt
       }
       // a full output may have left decoded bytes inside ISA-L, so it is asked again even without input
       if (at === chunk.length && !filled && !last) return;
-      try {
-        native.run(handle, chunk, at, out, used, result);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        throw new GunzipError(err.code ?? 'ISAL_ERROR', err.message);
+      native.run(handle, chunk, at, out, used, result);
+      if (result[3]! < 0) {
+        const [code, text] = FAILURES[result[3]!] ?? [`ISAL_ERROR_${-result[3]!}`, `decompression failed (ISA-L error ${result[3]})`];
+        throw new GunzipError(code, text);
       }
       const consumed = result[0]!;
       const produced = result[1]!;
