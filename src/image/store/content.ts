@@ -251,7 +251,7 @@ function appender(file: string, size: number, onWritten: ((bytes: number) => voi
   let heldBytes = 0;
   /** The writes, one after another; a failure fails every later one. */
   let writes: Promise<void> = Promise.resolve();
-  let flushing = false;
+  let flushQueued = false;
 
   const put = (chunks: Buffer[]): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -282,10 +282,10 @@ function appender(file: string, size: number, onWritten: ((bytes: number) => voi
     }
     // a full batch holds the stream back until it is written
     if (heldBytes >= APPEND_BATCH) return void flush().then(() => done(), done);
-    if (!flushing) {
-      flushing = true;
+    if (!flushQueued) {
+      flushQueued = true;
       setImmediate(() => {
-        flushing = false;
+        flushQueued = false;
         flush().catch(() => {}); // the next write or the end reports it
       });
     }

@@ -57,9 +57,10 @@ export class SnapshotStore {
     for (;;) {
       const mine = transaction(this.db, () => {
         const missing = unique.filter((c) => !this.get(c));
-        if (missing.some((c) => heldByOther(this.db, 'snapshot', c, lease.id))) return undefined;
+        const free = unique.filter((c) => !heldByOther(this.db, 'snapshot', c, lease.id));
+        if (missing.some((c) => !free.includes(c))) return undefined;
         const insert = this.db.prepare('INSERT OR IGNORE INTO lease_resources (lease, kind, key) VALUES (?, ?, ?)');
-        for (const c of unique) if (!heldByOther(this.db, 'snapshot', c, lease.id)) insert.run(lease.id, 'snapshot', c);
+        for (const c of free) insert.run(lease.id, 'snapshot', c);
         return new Set(missing);
       });
       if (mine) return mine;
